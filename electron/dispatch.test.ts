@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { Handlers } from '../shared/contract.js';
+import { HangarError } from '../shared/errors.js';
+import { dispatch } from './dispatch.js';
+
+const seen: unknown[] = [];
+const handlers = {
+  'remotes.list': () => Promise.resolve([]),
+  'remotes.status': () => Promise.resolve({ state: 'connecting' as const }),
+  'projects.list': () => Promise.reject(new HangarError('lxd-error', 'not allowed', { status: 403 })),
+  'images.list': (input: unknown) => {
+    seen.push(input);
+    return Promise.resolve([]);
+  },
+  'images.get': () => Promise.reject(new Error('boom')),
+} as unknown as Handlers;
+
+describe('dispatch (every IPC and bridge call goes through it)', () => {
+  it('refuses names outside the contract', async () => {
+    expect(await dispatch(handlers, 'images.delete', {})).toEqual({
+      ok: false,
+      error: { code: 'unknown-call', message: 'Unknown call "images.delete".' },
+    });
+    expect((await dispatch(handlers, 'constructor', {})).ok).toBe(false);
+    expect((await dispatch(handlers, 42, {})).ok).toBe(false);
+  });
+
+  it('validates input against the call schema before the handler runs', async () => {
+    seen.length = 0;
+    const missing = await dispatch(handlers, 'images.list', {});
+    expect(missing).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    const extra = await dispatch(handlers, 'images.list', { remote: 'local', secret: 'x' });
+    expect(extra).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    const badFingerprint = await dispatch(handlers, 'images.get', { remote: 'local', fingerprint: '../etc' });
+    expect(badFingerprint).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    expect(seen).toEqual([]);
+    expect(await dispatch(handlers, 'images.list', { remote: 'local', project: 'default' })).toEqual({ ok: true, value: [] });
+    expect(seen).toEqual([{ remote: 'local', project: 'default' }]);
+  });
+
+  it('returns errors as values with their user-facing message and status', async () => {
+    expect(await dispatch(handlers, 'projects.list', { remote: 'local' })).toEqual({
+      ok: false,
+      error: { code: 'lxd-error', message: 'not allowed', status: 403 },
+    });
+    expect(await dispatch(handlers, 'images.get', { remote: 'local', fingerprint: 'abc' })).toEqual({
+      ok: false,
+      error: { code: 'internal', message: 'boom' },
+    });
+  });
+});

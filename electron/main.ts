@@ -1,0 +1,36 @@
+/** Electron entry: thin glue around the services in createHangar. */
+import { app, BrowserWindow, ipcMain, session } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createHangar } from './hangar.js';
+import { registerIpc } from './ipc.js';
+import { mainWindowOptions } from './window-options.js';
+
+app.enableSandbox();
+
+// No page may navigate, open windows or embed webviews: the app is one local page.
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  const hangar = createHangar({ env: process.env });
+  const indexFile = join(__dirname, '../renderer/index.html');
+  const window = new BrowserWindow(mainWindowOptions(join(__dirname, 'preload.cjs')));
+  const unregister = registerIpc(ipcMain, hangar, window, pathToFileURL(indexFile).href);
+  window.on('closed', unregister);
+  app.on('window-all-closed', () => {
+    void hangar.close().finally(() => app.quit());
+  });
+  await window.loadFile(indexFile);
+}
+
+start().catch((error: unknown) => {
+  console.error('Hangar failed to start:', error);
+  app.exit(1);
+});

@@ -1,0 +1,17 @@
+/** Exposes exactly the contract, as `window.hangar`; nothing else crosses. */
+import { contextBridge, ipcRenderer } from 'electron';
+import { buildFacade, eventNames, type EventListener, type EventMessage } from '../shared/contract.js';
+import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL } from './ipc-channels.js';
+
+const facade = buildFacade((name, input) => ipcRenderer.invoke(CALL_CHANNEL_PREFIX + name, input));
+
+contextBridge.exposeInMainWorld('hangar', {
+  ...facade,
+  subscribe(listener: EventListener) {
+    const forward = (_event: unknown, message: EventMessage) => {
+      if ((eventNames as readonly string[]).includes(message.event)) listener(message);
+    };
+    ipcRenderer.on(EVENT_CHANNEL, forward);
+    return () => void ipcRenderer.off(EVENT_CHANNEL, forward);
+  },
+});

@@ -1,0 +1,47 @@
+/** The images of one remote: filter, table, info pane. */
+import { useDeferredValue, useMemo } from 'react';
+import { filterImages, parseFilter } from '../../shared/images/filter';
+import { toImageRow } from '../../shared/images/format';
+import { ImageDetails } from './ImageDetails';
+import { ImageTable } from './ImageTable';
+import { useImages } from './images-store';
+
+export function ImagesScreen({ onRefresh }: { onRefresh(): void }) {
+  const { images, loaded, loading, error, filter, selected, setFilter, select } = useImages();
+  // Typing stays responsive on large lists: the table catches up a frame later.
+  const deferredFilter = useDeferredValue(filter);
+  const filtered = useMemo(() => filterImages(images, parseFilter(deferredFilter)), [images, deferredFilter]);
+  const rows = useMemo(() => filtered.map((image) => toImageRow(image)), [filtered]);
+  const selectedImage = images.find((image) => image.fingerprint === selected);
+
+  return (
+    <div className="images-screen">
+      <div className="toolbar">
+        <input
+          type="search"
+          className="filter"
+          aria-label="Filter images"
+          placeholder="Filter: alias or fingerprint, key=value on properties (e.g. os=debian)"
+          value={filter}
+          onChange={(event) => setFilter(event.target.value)}
+          spellCheck={false}
+        />
+        <span className="count" role="status" aria-live="polite">
+          {loaded ? `${rows.length} of ${images.length} images` : 'Loading images…'}
+        </span>
+        <button type="button" onClick={onRefresh} disabled={loading}>
+          Refresh
+        </button>
+      </div>
+      {error === undefined ? null : (
+        <p className="error" role="alert">
+          Could not list images: {error.message}
+        </p>
+      )}
+      <div className="split">
+        <ImageTable rows={rows} selected={selected} onSelect={select} />
+        <ImageDetails image={selectedImage} onClose={() => select(undefined)} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * The one contract between the main process and the renderer: every call
+ * (name, input schema, result type) and every event (name, payload type).
+ * The preload (IPC), the web bridge (HTTP + WebSocket) and the renderer's
+ * client are all derived from these two maps.
+ */
+import { z } from 'zod';
+import type { Envelope, HangarErrorData } from './errors.js';
+import type { LxdImage } from './lxd.js';
+
+const remoteName = z.string().min(1).max(128);
+const projectName = z.string().min(1).max(63);
+/** A full fingerprint or a unique prefix of one, as `lxc` accepts. */
+const fingerprint = z.string().regex(/^[0-9a-f]{1,64}$/, 'a fingerprint is hexadecimal');
+
+export interface RemoteSummary {
+  name: string;
+  protocol: 'lxd' | 'simplestreams';
+  /** What `lxc remote list` shows as URL: `unix:///path` for the local socket. */
+  addr: string;
+  isDefault: boolean;
+}
+
+export type RemoteStatus =
+  | { state: 'connecting' }
+  | {
+      state: 'online';
+      serverName: string;
+      serverVersion: string;
+      auth: 'trusted' | 'untrusted';
+      /** Where the connection goes: the socket path or the URL. */
+      endpoint: string;
+    }
+  | {
+      state: 'unreachable';
+      error: HangarErrorData;
+      /** Every socket path or URL that was tried, in order. */
+      tried: string[];
+      /** How the user can fix it. */
+      hint: string;
+    };
+
+/** Pairs an input schema with a result type that exists only at compile time. */
+const returns =
+  <Result>() =>
+  <Input extends z.ZodType>(input: Input) => ({ input, result: undefined as unknown as Result });
+
+const onRemote = z.object({ remote: remoteName }).strict();
+const inProject = z.object({ remote: remoteName, project: projectName.optional() }).strict();
+
+export const calls = {
+  'remotes.list': returns<RemoteSummary[]>()(z.object({}).strict()),
+  'remotes.status': returns<RemoteStatus>()(onRemote),
+  'projects.list': returns<string[]>()(onRemote),
+  'images.list': returns<LxdImage[]>()(inProject),
+  'images.get': returns<LxdImage>()(inProject.extend({ fingerprint })),
+} as const;
+
+export interface Events {
+  'remote.status': { remote: string; status: RemoteStatus };
+  /** Images of a remote changed (LXD lifecycle event, or the remote came back). */
+  'images.changed': { remote: string; project: string; fingerprint?: string };
+}
+
+export type CallName = keyof typeof calls;
+export type CallInput<N extends CallName> = z.infer<(typeof calls)[N]['input']>;
+export type CallResult<N extends CallName> = (typeof calls)[N]['result'];
+export type EventName = keyof Events;
+
+export const callNames = Object.keys(calls) as CallName[];
+export const eventNames: readonly EventName[] = ['remote.status', 'images.changed'];
+
+export function isCallName(name: string): name is CallName {
+  return Object.hasOwn(calls, name);
+}
+
+/** What the main process implements: one async function per call. */
+export type Handlers = { [N in CallName]: (input: CallInput<N>) => Promise<CallResult<N>> };
+
+type Namespace<N> = N extends `${infer A}.${string}` ? A : never;
+type Method<N, A extends string> = N extends `${A}.${infer M}` ? M : never;
+type Named<A extends string, M extends string> = Extract<`${A}.${M}`, CallName>;
+
+/** `images.list` becomes `api.images.list(input)`; `wrap` picks what each method returns. */
+type Facade<Wrap extends 'envelope' | 'value'> = {
+  [A in Namespace<CallName>]: {
+    [M in Method<CallName, A>]: (
+      input: CallInput<Named<A, M>>,
+    ) => Promise<
+      Wrap extends 'envelope' ? Envelope<CallResult<Named<A, M>>> : CallResult<Named<A, M>>
+    >;
+  };
+};
+
+export type Unsubscribe = () => void;
+/** One event as it travels: `if (message.event === 'x')` narrows the payload. */
+export type EventMessage = { [E in EventName]: { event: E; payload: Events[E] } }[EventName];
+export type EventListener = (message: EventMessage) => void;
+
+/**
+ * What a transport gives the renderer: the preload's `window.hangar`, or the
+ * web bridge client. Results are envelopes so errors survive any transport.
+ */
+export type HangarTransport = Facade<'envelope'> & {
+  subscribe(listener: EventListener): Unsubscribe;
+};
+
+/** What renderer code uses: results as values, errors thrown as HangarError. */
+export type HangarApi = Facade<'value'> & {
+  subscribe(listener: EventListener): Unsubscribe;
+};
+
+/** Builds a facade from one function that performs a call by name. */
+export function buildFacade<T>(perform: (name: CallName, input: unknown) => T): Record<string, Record<string, (input: unknown) => T>> {
+  const facade: Record<string, Record<string, (input: unknown) => T>> = {};
+  for (const name of callNames) {
+    const [namespace = '', method = ''] = name.split('.');
+    facade[namespace] ??= {};
+    facade[namespace][method] = (input: unknown) => perform(name, input);
+  }
+  return facade;
+}
