@@ -4,50 +4,94 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import { tar } from '../scripts/sandbox/tar.js';
+import { uploadImage } from '../scripts/sandbox/upload.js';
 import { e2eEnv, lxc } from './lxd.js';
 
 const { url, fixtures } = e2eEnv();
-const COLUMNS = ['ALIAS', 'FINGERPRINT', 'PUBLIC', 'DESCRIPTION', 'ARCHITECTURE', 'TYPE', 'SIZE', 'UPLOAD DATE'];
+const COLUMNS = [
+  'ALIAS',
+  'FINGERPRINT',
+  'PUBLIC',
+  'DESCRIPTION',
+  'ARCHITECTURE',
+  'TYPE',
+  'SIZE',
+  'UPLOAD DATE',
+];
 
 const grid = (page: Page) => page.getByRole('grid', { name: 'Images' });
-const bodyRows = (page: Page) => grid(page).getByRole('row').filter({ has: page.getByRole('gridcell') });
-const firstCells = async (page: Page) => bodyRows(page).locator('[role=gridcell]:first-child').allInnerTexts();
+const bodyRows = (page: Page) =>
+  grid(page)
+    .getByRole('row')
+    .filter({ has: page.getByRole('gridcell') });
+const firstCells = async (page: Page) =>
+  bodyRows(page).locator('[role=gridcell]:first-child').allInnerTexts();
 
 async function makeImage(dir: string, name: string, project?: string): Promise<string> {
   const tarball = gzipSync(
-    tar([{ path: 'metadata.yaml', content: `architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  description: ${name}\n` }, { path: 'rootfs' }]),
+    tar([
+      {
+        path: 'metadata.yaml',
+        content: `architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  description: ${name}\n`,
+      },
+      { path: 'rootfs' },
+    ]),
   );
   const file = join(dir, `${name}.tar.gz`);
   await writeFile(file, tarball);
-  await lxc('image', 'import', file, '--alias', name, ...(project === undefined ? [] : ['--project', project]));
+  await uploadImage(join(e2eEnv().lxdDir, 'unix.socket'), [file], {
+    project,
+    aliases: [{ name, description: '' }],
+  });
   return createHash('sha256').update(tarball).digest('hex');
 }
 
 test('opens on the sandbox images with the columns of lxc image list', async ({ page }) => {
   await page.goto(url);
   await expect(grid(page)).toBeVisible();
-  for (const name of COLUMNS) await expect(page.getByRole('columnheader', { name, exact: true })).toBeVisible();
-  await expect(page.getByRole('status')).toHaveText(`${fixtures.length} of ${fixtures.length} images`);
+  for (const name of COLUMNS)
+    await expect(page.getByRole('columnheader', { name, exact: true })).toBeVisible();
+  await expect(page.getByRole('status')).toHaveText(
+    `${fixtures.length} of ${fixtures.length} images`,
+  );
   // Sorted by ALIAS like lxc, "(N more)" for extra aliases, 12-character fingerprints.
-  expect(await firstCells(page)).toEqual(['fixture/arm64', 'fixture/public', 'fixture/split', 'fixture/unicode', 'fixture/unified', 'noble (2 more)']);
+  expect(await firstCells(page)).toEqual([
+    'fixture/arm64',
+    'fixture/public',
+    'fixture/split',
+    'fixture/unicode',
+    'fixture/unified',
+    'noble (2 more)',
+  ]);
   const multi = fixtures.find((f) => f.key === 'multi');
   const row = bodyRows(page).filter({ hasText: 'noble (2 more)' });
   await expect(row.getByRole('gridcell').nth(1)).toHaveText(multi?.fingerprint.slice(0, 12) ?? '');
   await expect(row.getByRole('gridcell').nth(5)).toHaveText('CONTAINER');
-  await expect(bodyRows(page).filter({ hasText: 'fixture/public' }).getByRole('gridcell').nth(2)).toHaveText('yes');
+  await expect(
+    bodyRows(page).filter({ hasText: 'fixture/public' }).getByRole('gridcell').nth(2),
+  ).toHaveText('yes');
 
-  const firstPaint = await page.evaluate(() => performance.getEntriesByName('hangar:first-table-paint')[0]?.startTime);
+  const firstPaint = await page.evaluate(
+    () => performance.getEntriesByName('hangar:first-table-paint')[0]?.startTime,
+  );
   expect(firstPaint).toBeGreaterThan(0);
   await mkdir('e2e-output', { recursive: true });
-  await writeFile('e2e-output/metrics.json', JSON.stringify({ firstTablePaintMs: firstPaint }, null, 2));
+  await writeFile(
+    'e2e-output/metrics.json',
+    JSON.stringify({ firstTablePaintMs: firstPaint }, null, 2),
+  );
   console.log(`time to first painted table (web mode): ${firstPaint?.toFixed(0)} ms`);
 });
 
-test('filters like lxc image list: key=value on properties, bare terms on aliases and fingerprints', async ({ page }) => {
+test('filters like lxc image list: key=value on properties, bare terms on aliases and fingerprints', async ({
+  page,
+}) => {
   await page.goto(url);
   const filter = page.getByRole('searchbox', { name: 'Filter images' });
   await filter.fill('os=Debian');
-  await expect.poll(() => firstCells(page)).toEqual(['fixture/arm64', 'fixture/unicode', 'fixture/unified']);
+  await expect
+    .poll(() => firstCells(page))
+    .toEqual(['fixture/arm64', 'fixture/unicode', 'fixture/unified']);
   await filter.fill('os=Debian arm');
   await expect.poll(() => firstCells(page)).toEqual(['fixture/arm64']);
   await filter.fill('user.note="日本語.*"');
@@ -68,7 +112,10 @@ test('sorts by any column, both ways', async ({ page }) => {
   await header.getByRole('button').click();
   await expect(header).toHaveAttribute('aria-sort', 'descending');
   await expect(bodyRows(page).last()).toContainText('aarch64');
-  await expect(page.getByRole('columnheader', { name: 'ALIAS' })).toHaveAttribute('aria-sort', 'none');
+  await expect(page.getByRole('columnheader', { name: 'ALIAS' })).toHaveAttribute(
+    'aria-sort',
+    'none',
+  );
 });
 
 test('the info pane shows everything lxc image info shows', async ({ page }) => {
@@ -77,13 +124,28 @@ test('the info pane shows everything lxc image info shows', async ({ page }) => 
   await bodyRows(page).filter({ hasText: 'fixture/unicode' }).click();
   const details = page.getByRole('region', { name: 'Image details' });
   await expect(details).toContainText(unicode?.fingerprint ?? 'missing');
-  for (const label of ['Size', 'Architecture', 'Type', 'Public', 'Created', 'Uploaded', 'Expires', 'Last used', 'Cached', 'Auto update']) {
+  for (const label of [
+    'Size',
+    'Architecture',
+    'Type',
+    'Public',
+    'Created',
+    'Uploaded',
+    'Expires',
+    'Last used',
+    'Cached',
+    'Auto update',
+  ]) {
     await expect(details.getByText(label, { exact: true })).toBeVisible();
   }
   await expect(details).toContainText('2023/11/14 22:13');
   const properties = details.getByRole('table', { name: 'Properties' });
-  await expect(properties.getByRole('row', { name: /user\.note/ })).toContainText('日本語のメモ with  two spaces');
-  await expect(details.getByRole('list', { name: 'Aliases' })).toContainText('fixture/unicode (Ünïcödé alias description)');
+  await expect(properties.getByRole('row', { name: /user\.note/ })).toContainText(
+    '日本語のメモ with  two spaces',
+  );
+  await expect(details.getByRole('list', { name: 'Aliases' })).toContainText(
+    'fixture/unicode (Ünïcödé alias description)',
+  );
   await expect(details.getByRole('list', { name: 'Profiles' })).toHaveText('default');
   await page.screenshot({ path: 'e2e-output/images-info-pane.png' });
 });
@@ -98,9 +160,13 @@ test('the keyboard moves the selection through the grid', async ({ page }) => {
   await expect(bodyRows(page).last()).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByRole('region', { name: 'Image details' })).toContainText('noble');
   await page.keyboard.press('ArrowUp');
-  await expect(page.getByRole('region', { name: 'Image details' })).toContainText('fixture/unified');
+  await expect(page.getByRole('region', { name: 'Image details' })).toContainText(
+    'fixture/unified',
+  );
   await page.keyboard.press('Escape');
-  await expect(page.getByRole('region', { name: 'Image details' })).toContainText('Select an image');
+  await expect(page.getByRole('region', { name: 'Image details' })).toContainText(
+    'Select an image',
+  );
 });
 
 test('follows changes made outside Hangar without a refresh', async ({ page }, testInfo) => {
@@ -112,12 +178,22 @@ test('follows changes made outside Hangar without a refresh', async ({ page }, t
   await expect(bodyRows(page).filter({ hasText: 'live-update' })).toHaveCount(1);
   await lxc('image', 'delete', fingerprint);
   await expect(bodyRows(page).filter({ hasText: 'live-update' })).toHaveCount(0);
-  await expect(page.getByRole('status')).toHaveText(`${fixtures.length} of ${fixtures.length} images`);
+  await expect(page.getByRole('status')).toHaveText(
+    `${fixtures.length} of ${fixtures.length} images`,
+  );
 });
 
 test('a large project scrolls through a virtualized table', async ({ page }, testInfo) => {
   const count = 80;
-  await lxc('project', 'create', 'bulk', '-c', 'features.images=true', '-c', 'features.profiles=false');
+  await lxc(
+    'project',
+    'create',
+    'bulk',
+    '-c',
+    'features.images=true',
+    '-c',
+    'features.profiles=false',
+  );
   const dir = testInfo.outputPath('bulk');
   await mkdir(dir, { recursive: true });
   const names = Array.from({ length: count }, (_, i) => `bulk-${String(i).padStart(3, '0')}`);

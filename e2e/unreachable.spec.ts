@@ -5,7 +5,9 @@ import { expect, test } from '@playwright/test';
 import { startDaemon, type SandboxDaemon } from '../scripts/sandbox/daemon.js';
 import { startWebMode, type RunningWebMode } from './web-mode.js';
 
-test('with no LXD, says which socket it tried and how to fix it, then recovers by itself', async ({ page }) => {
+test('with no LXD, says which socket it tried and how to fix it, then recovers by itself', async ({
+  page,
+}) => {
   const dir = await mkdtemp(join(tmpdir(), 'hangar-e2e-down-'));
   let web: RunningWebMode | undefined;
   let daemon: SandboxDaemon | undefined;
@@ -13,7 +15,9 @@ test('with no LXD, says which socket it tried and how to fix it, then recovers b
     web = await startWebMode({ LXD_DIR: dir });
     await page.goto(web.url);
     await expect(page.getByRole('heading', { name: 'Cannot reach LXD' })).toBeVisible();
-    await expect(page.getByRole('alert')).toHaveText(`No LXD socket found (looked at ${join(dir, 'unix.socket')}).`);
+    await expect(page.getByRole('alert')).toHaveText(
+      `No LXD socket found (looked at ${join(dir, 'unix.socket')}).`,
+    );
     await expect(page.getByText('Install LXD')).toBeVisible();
     await page.screenshot({ path: 'e2e-output/unreachable.png' });
 
@@ -23,7 +27,9 @@ test('with no LXD, says which socket it tried and how to fix it, then recovers b
 
     // The daemon crashes mid-session: the screen comes back, never a blank window.
     await daemon.kill();
-    await expect(page.getByRole('heading', { name: 'Cannot reach LXD' })).toBeVisible({ timeout: 10_000 });
+    await expect(page.getByRole('heading', { name: 'Cannot reach LXD' })).toBeVisible({
+      timeout: 10_000,
+    });
   } finally {
     await web?.stop();
     await daemon?.stop({ removeFiles: true });

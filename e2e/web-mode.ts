@@ -4,11 +4,12 @@ import { existsSync } from 'node:fs';
 
 export interface RunningWebMode {
   url: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export async function startWebMode(env: NodeJS.ProcessEnv): Promise<RunningWebMode> {
-  if (!existsSync('dist/renderer/index.html')) throw new Error('Build the renderer first: npm run build');
+  if (!existsSync('dist/renderer/index.html'))
+    throw new Error('Build the renderer first: npm run build');
   const child = spawn('npx', ['tsx', 'scripts/start.ts', '--web'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -7,7 +7,8 @@ const seen: unknown[] = [];
 const handlers = {
   'remotes.list': () => Promise.resolve([]),
   'remotes.status': () => Promise.resolve({ state: 'connecting' as const }),
-  'projects.list': () => Promise.reject(new HangarError('lxd-error', 'not allowed', { status: 403 })),
+  'projects.list': () =>
+    Promise.reject(new HangarError('lxd-error', 'not allowed', { status: 403 })),
   'images.list': (input: unknown) => {
     seen.push(input);
     return Promise.resolve([]);
@@ -31,10 +32,15 @@ describe('dispatch (every IPC and bridge call goes through it)', () => {
     expect(missing).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
     const extra = await dispatch(handlers, 'images.list', { remote: 'local', secret: 'x' });
     expect(extra).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
-    const badFingerprint = await dispatch(handlers, 'images.get', { remote: 'local', fingerprint: '../etc' });
+    const badFingerprint = await dispatch(handlers, 'images.get', {
+      remote: 'local',
+      fingerprint: '../etc',
+    });
     expect(badFingerprint).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
     expect(seen).toEqual([]);
-    expect(await dispatch(handlers, 'images.list', { remote: 'local', project: 'default' })).toEqual({ ok: true, value: [] });
+    expect(
+      await dispatch(handlers, 'images.list', { remote: 'local', project: 'default' }),
+    ).toEqual({ ok: true, value: [] });
     expect(seen).toEqual([{ remote: 'local', project: 'default' }]);
   });
 
@@ -43,9 +49,11 @@ describe('dispatch (every IPC and bridge call goes through it)', () => {
       ok: false,
       error: { code: 'lxd-error', message: 'not allowed', status: 403 },
     });
-    expect(await dispatch(handlers, 'images.get', { remote: 'local', fingerprint: 'abc' })).toEqual({
-      ok: false,
-      error: { code: 'internal', message: 'boom' },
-    });
+    expect(await dispatch(handlers, 'images.get', { remote: 'local', fingerprint: 'abc' })).toEqual(
+      {
+        ok: false,
+        error: { code: 'internal', message: 'boom' },
+      },
+    );
   });
 });

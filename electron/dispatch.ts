@@ -5,7 +5,11 @@ import { HangarError, type Envelope } from '../shared/errors.js';
  * Runs one call from any transport: the name must be in the contract and the
  * input must pass the call's schema, whatever the renderer claims to be.
  */
-export async function dispatch(handlers: Handlers, name: unknown, input: unknown): Promise<Envelope<unknown>> {
+export async function dispatch(
+  handlers: Handlers,
+  name: unknown,
+  input: unknown,
+): Promise<Envelope<unknown>> {
   try {
     if (typeof name !== 'string' || !isCallName(name)) {
       throw new HangarError('unknown-call', `Unknown call ${JSON.stringify(name)}.`);

@@ -1,4 +1,10 @@
-import type { EventListener, EventMessage, EventName, Events, Unsubscribe } from '../shared/contract.js';
+import type {
+  EventListener,
+  EventMessage,
+  EventName,
+  Events,
+  Unsubscribe,
+} from '../shared/contract.js';
 
 /** Fans main-process events out to every transport (IPC windows, bridge sockets). */
 export class EventHub {

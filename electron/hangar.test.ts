@@ -40,11 +40,22 @@ describe('images through the services', () => {
     expect(list.ok).toBe(true);
     if (!list.ok) return;
     const images = list.value as LxdImage[];
-    expect(images.map((i) => i.fingerprint).sort()).toEqual(sandbox.fixtures.map((f) => f.fingerprint).sort());
+    expect(images.map((i) => i.fingerprint).sort()).toEqual(
+      sandbox.fixtures.map((f) => f.fingerprint).sort(),
+    );
     const multi = sandbox.fixtures.find((f) => f.key === 'multi');
-    const one = await dispatch(hangar.handlers, 'images.get', { remote: 'local', fingerprint: multi?.fingerprint.slice(0, 8) });
-    expect(one).toMatchObject({ ok: true, value: { fingerprint: multi?.fingerprint, aliases: multi?.aliases } });
-    expect(await dispatch(hangar.handlers, 'projects.list', { remote: 'local' })).toEqual({ ok: true, value: ['default'] });
+    const one = await dispatch(hangar.handlers, 'images.get', {
+      remote: 'local',
+      fingerprint: multi?.fingerprint.slice(0, 8),
+    });
+    expect(one).toMatchObject({
+      ok: true,
+      value: { fingerprint: multi?.fingerprint, aliases: multi?.aliases },
+    });
+    expect(await dispatch(hangar.handlers, 'projects.list', { remote: 'local' })).toEqual({
+      ok: true,
+      value: ['default'],
+    });
     await expect.poll(async () => (await status(hangar)).state).toBe('online');
   });
 
@@ -78,29 +89,45 @@ describe('the local remote through a daemon’s life', () => {
 
       // The daemon appears: Hangar connects by itself.
       daemon = await startDaemon(dir);
-      await expect.poll(async () => (await status(hangar)).state, { timeout: 10_000 }).toBe('online');
-      expect(messages).toContainEqual(expect.objectContaining({ event: 'remote.status', payload: expect.objectContaining({ remote: 'local' }) }));
+      await expect
+        .poll(async () => (await status(hangar)).state, { timeout: 10_000 })
+        .toBe('online');
+      expect(
+        messages.some((m) => m.event === 'remote.status' && m.payload.status.state === 'online'),
+      ).toBe(true);
 
       // An image change in LXD reaches the renderer as an event.
       const fixture = sandbox.fixtures.find((f) => f.key === 'public');
       await daemon.lxc(['image', 'import', ...(fixture?.files ?? [])]);
       await expect
-        .poll(() => messages.some((m) => m.event === 'images.changed' && m.payload.fingerprint === fixture?.fingerprint))
+        .poll(() =>
+          messages.some(
+            (m) => m.event === 'images.changed' && m.payload.fingerprint === fixture?.fingerprint,
+          ),
+        )
         .toBe(true);
 
       // The daemon dies mid-session: a clear error within seconds…
       await daemon.kill();
       const lostAt = Date.now();
-      await expect.poll(async () => (await status(hangar)).state, { timeout: 10_000 }).toBe('unreachable');
+      await expect
+        .poll(async () => (await status(hangar)).state, { timeout: 10_000 })
+        .toBe('unreachable');
       expect(Date.now() - lostAt).toBeLessThan(5000);
       const lost = await status(hangar);
-      if (lost.state === 'unreachable') expect(lost.error.message).toMatch(new RegExp(socket.replace(/[.]/g, '\\.')));
+      if (lost.state === 'unreachable')
+        expect(lost.error.message).toMatch(new RegExp(socket.replace(/[.]/g, '\\.')));
 
       // …and it comes back without the user doing anything.
       daemon = await startDaemon(dir);
-      await expect.poll(async () => (await status(hangar)).state, { timeout: 10_000 }).toBe('online');
+      await expect
+        .poll(async () => (await status(hangar)).state, { timeout: 10_000 })
+        .toBe('online');
       const again = await dispatch(hangar.handlers, 'images.list', { remote: 'local' });
-      expect(again).toMatchObject({ ok: true, value: [expect.objectContaining({ fingerprint: fixture?.fingerprint })] });
+      expect(again).toMatchObject({
+        ok: true,
+        value: [expect.objectContaining({ fingerprint: fixture?.fingerprint })],
+      });
     } finally {
       await daemon?.stop({ removeFiles: true });
       await rm(dir, { recursive: true, force: true });

@@ -17,7 +17,7 @@ export interface HangarOptions {
 export interface Hangar {
   handlers: Handlers;
   events: EventHub;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export function createHangar(options: HangarOptions): Hangar {

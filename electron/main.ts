@@ -18,7 +18,9 @@ app.on('web-contents-created', (_event, contents) => {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
+    callback(false),
+  );
   const hangar = createHangar({ env: process.env });
   const indexFile = join(__dirname, '../renderer/index.html');
   const window = new BrowserWindow(mainWindowOptions(join(__dirname, 'preload.cjs')));

@@ -1,6 +1,11 @@
 /** Exposes exactly the contract, as `window.hangar`; nothing else crosses. */
 import { contextBridge, ipcRenderer } from 'electron';
-import { buildFacade, eventNames, type EventListener, type EventMessage } from '../shared/contract.js';
+import {
+  buildFacade,
+  eventNames,
+  type EventListener,
+  type EventMessage,
+} from '../shared/contract.js';
 import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL } from './ipc-channels.js';
 
 const facade = buildFacade((name, input) => ipcRenderer.invoke(CALL_CHANNEL_PREFIX + name, input));

@@ -4,10 +4,14 @@ import { createHangar } from './hangar.js';
 
 export interface WebMode {
   url: string;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
-export async function startWebMode(options: { env: NodeJS.ProcessEnv; staticDir: string; port?: number }): Promise<WebMode> {
+export async function startWebMode(options: {
+  env: NodeJS.ProcessEnv;
+  staticDir: string;
+  port?: number;
+}): Promise<WebMode> {
   const hangar = createHangar({ env: options.env });
   const bridge = await startBridge({ hangar, staticDir: options.staticDir, port: options.port });
   return {

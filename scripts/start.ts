@@ -40,11 +40,15 @@ const configured = env.LXD_DIR !== undefined || env.LXD_SOCKET !== undefined;
 if (search.found === undefined && !configured) {
   const blocker = await sandboxBlocker();
   if (blocker === undefined) {
-    console.log(`No LXD found (looked at ${search.tried.join(', ')}): starting a sandbox daemon in ${DEFAULT_SANDBOX_DIR}.`);
+    console.log(
+      `No LXD found (looked at ${search.tried.join(', ')}): starting a sandbox daemon in ${DEFAULT_SANDBOX_DIR}.`,
+    );
     sandbox = await startSandbox({ dir: DEFAULT_SANDBOX_DIR });
     env.LXD_DIR = sandbox.local.dir;
   } else {
-    console.log(`No LXD found and no sandbox possible (${blocker}) Hangar will show how to fix it.`);
+    console.log(
+      `No LXD found and no sandbox possible (${blocker}) Hangar will show how to fix it.`,
+    );
   }
 }
 

@@ -42,8 +42,10 @@ export type RemoteStatus =
 
 /** Pairs an input schema with a result type that exists only at compile time. */
 const returns =
+  // `Result` is a phantom: it only carries the call's result type into `calls`.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   <Result>() =>
-  <Input extends z.ZodType>(input: Input) => ({ input, result: undefined as unknown as Result });
+    <Input extends z.ZodType>(input: Input) => ({ input, result: undefined as unknown as Result });
 
 const onRemote = z.object({ remote: remoteName }).strict();
 const inProject = z.object({ remote: remoteName, project: projectName.optional() }).strict();
@@ -102,16 +104,18 @@ export type EventListener = (message: EventMessage) => void;
  * web bridge client. Results are envelopes so errors survive any transport.
  */
 export type HangarTransport = Facade<'envelope'> & {
-  subscribe(listener: EventListener): Unsubscribe;
+  subscribe: (listener: EventListener) => Unsubscribe;
 };
 
 /** What renderer code uses: results as values, errors thrown as HangarError. */
 export type HangarApi = Facade<'value'> & {
-  subscribe(listener: EventListener): Unsubscribe;
+  subscribe: (listener: EventListener) => Unsubscribe;
 };
 
 /** Builds a facade from one function that performs a call by name. */
-export function buildFacade<T>(perform: (name: CallName, input: unknown) => T): Record<string, Record<string, (input: unknown) => T>> {
+export function buildFacade<T>(
+  perform: (name: CallName, input: unknown) => T,
+): Record<string, Record<string, (input: unknown) => T>> {
   const facade: Record<string, Record<string, (input: unknown) => T>> = {};
   for (const name of callNames) {
     const [namespace = '', method = ''] = name.split('.');

@@ -14,21 +14,30 @@ interface Answer {
   body: string;
 }
 
-function send(bridge: Bridge, path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+function send(
+  bridge: Bridge,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   const { port } = new URL(bridge.origin);
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
 const events = new EventHub();
-const handlers = { 'remotes.list': () => Promise.resolve([{ name: 'local' }]) } as unknown as Handlers;
+const handlers = {
+  'remotes.list': () => Promise.resolve([{ name: 'local' }]),
+} as unknown as Handlers;
 let bridge: Bridge;
 let dir: string;
 let host: string;
@@ -50,7 +59,11 @@ afterAll(async () => {
 });
 
 const call = (headers: Record<string, string>, body = '{}') =>
-  send(bridge, '/api/call/remotes.list', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  send(bridge, '/api/call/remotes.list', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
 
 describe('web bridge', () => {
   it('listens on loopback only with a long random token', () => {
@@ -80,7 +93,9 @@ describe('web bridge', () => {
   });
 
   it('refuses a foreign Host header (DNS rebinding) even with the token', async () => {
-    expect((await call({ ...auth, host: `evil.example:${new URL(bridge.origin).port}` })).status).toBe(421);
+    expect(
+      (await call({ ...auth, host: `evil.example:${new URL(bridge.origin).port}` })).status,
+    ).toBe(421);
   });
 
   it('refuses calls from another origin, and non-JSON calls', async () => {
@@ -96,7 +111,10 @@ describe('web bridge', () => {
 
   it('runs contract calls through dispatch and validates them', async () => {
     expect(JSON.parse((await call(auth)).body)).toEqual({ ok: true, value: [{ name: 'local' }] });
-    const invalid = JSON.parse((await call(auth, '{"unexpected":1}')).body) as { ok: boolean; error: { code: string } };
+    const invalid = JSON.parse((await call(auth, '{"unexpected":1}')).body) as {
+      ok: boolean;
+      error: { code: string };
+    };
     expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
     expect((await call(auth, '{not json')).status).toBe(400);
   });
@@ -109,7 +127,9 @@ describe('web bridge', () => {
 
   it('streams events to an authorized socket and refuses foreign origins', async () => {
     const url = `ws://${host}/api/events`;
-    const foreign = new WebSocket(url, { headers: { authorization: `Bearer ${bridge.token}`, origin: 'http://evil.example' } });
+    const foreign = new WebSocket(url, {
+      headers: { authorization: `Bearer ${bridge.token}`, origin: 'http://evil.example' },
+    });
     const refused = await new Promise<boolean>((resolve) => {
       foreign.on('open', () => resolve(false));
       foreign.on('error', () => resolve(true));
@@ -117,16 +137,25 @@ describe('web bridge', () => {
     expect(refused).toBe(true);
 
     const anonymous = new WebSocket(url, { headers: { origin: bridge.origin } });
-    expect(await new Promise<boolean>((resolve) => {
-      anonymous.on('open', () => resolve(false));
-      anonymous.on('error', () => resolve(true));
-    })).toBe(true);
+    expect(
+      await new Promise<boolean>((resolve) => {
+        anonymous.on('open', () => resolve(false));
+        anonymous.on('error', () => resolve(true));
+      }),
+    ).toBe(true);
 
-    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${bridge.token}`, origin: bridge.origin } });
+    const socket = new WebSocket(url, {
+      headers: { authorization: `Bearer ${bridge.token}`, origin: bridge.origin },
+    });
     await new Promise((resolve) => socket.on('open', resolve));
-    const received = new Promise<unknown>((resolve) => socket.on('message', (data: Buffer) => resolve(JSON.parse(data.toString()))));
+    const received = new Promise<unknown>((resolve) =>
+      socket.on('message', (data: Buffer) => resolve(JSON.parse(data.toString()))),
+    );
     events.emit('images.changed', { remote: 'local', project: 'default' });
-    expect(await received).toEqual({ event: 'images.changed', payload: { remote: 'local', project: 'default' } });
+    expect(await received).toEqual({
+      event: 'images.changed',
+      payload: { remote: 'local', project: 'default' },
+    });
     socket.close();
   });
 });

@@ -29,7 +29,7 @@ export interface Bridge {
   url: string;
   origin: string;
   token: string;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const COOKIE = 'hangar_token';
@@ -61,7 +61,12 @@ function cookieValue(request: IncomingMessage, name: string): string | undefined
   return undefined;
 }
 
-function send(response: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+function send(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  type = 'text/plain; charset=utf-8',
+): void {
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   response.end(body);
 }
@@ -86,18 +91,27 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const hostAllowed = (request: IncomingMessage) => allowedHosts.has(request.headers.host ?? '');
   const originAllowed = (origin: string | undefined) =>
-    origin !== undefined && allowedHosts.has(origin.replace(/^http:\/\//, '')) && origin.startsWith('http://');
+    origin !== undefined &&
+    allowedHosts.has(origin.replace(/^http:\/\//, '')) &&
+    origin.startsWith('http://');
   const authorized = (request: IncomingMessage) => {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     return sameSecret(bearer, token) || sameSecret(cookieValue(request, COOKIE), token);
   };
 
   async function serveStatic(url: URL, response: ServerResponse): Promise<void> {
-    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    const relative =
+      url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
     const path = normalize(join(staticDir, relative));
-    if (!path.startsWith(staticDir + sep)) return send(response, 404, 'Not found');
+    if (!path.startsWith(staticDir + sep)) {
+      send(response, 404, 'Not found');
+      return;
+    }
     const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) return send(response, 404, 'Not found');
+    if (!info?.isFile()) {
+      send(response, 404, 'Not found');
+      return;
+    }
     response.writeHead(200, {
       'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream',
       'content-length': info.size,
@@ -110,7 +124,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (!hostAllowed(request)) return send(response, 421, 'Unexpected Host header.');
+    if (!hostAllowed(request)) {
+      send(response, 421, 'Unexpected Host header.');
+      return;
+    }
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? ''}`);
     if (url.pathname === '/' && sameSecret(url.searchParams.get('token') ?? undefined, token)) {
       // Trade the link's token for a cookie so it leaves the address bar and history.
@@ -123,32 +140,54 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return;
     }
     if (!authorized(request)) {
-      return send(response, 401, 'This Hangar link is missing its token. Open the URL Hangar printed when it started.');
+      send(
+        response,
+        401,
+        'This Hangar link is missing its token. Open the URL Hangar printed when it started.',
+      );
+      return;
     }
     const call = /^\/api\/call\/([\w.]+)$/.exec(url.pathname)?.[1];
     if (call !== undefined) {
-      if (request.method !== 'POST') return send(response, 405, 'Calls are POST requests.');
+      if (request.method !== 'POST') {
+        send(response, 405, 'Calls are POST requests.');
+        return;
+      }
       const origin = request.headers.origin;
-      if (origin !== undefined && !originAllowed(origin)) return send(response, 403, 'Cross-origin calls are refused.');
+      if (origin !== undefined && !originAllowed(origin)) {
+        send(response, 403, 'Cross-origin calls are refused.');
+        return;
+      }
       if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
-        return send(response, 415, 'Calls are JSON.');
+        send(response, 415, 'Calls are JSON.');
+        return;
       }
       let input: unknown;
       try {
         input = JSON.parse((await readBody(request)) || '{}');
       } catch (error) {
-        return send(response, 400, `Invalid request body: ${error instanceof Error ? error.message : String(error)}`);
+        send(
+          response,
+          400,
+          `Invalid request body: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return;
       }
       const envelope = await dispatch(hangar.handlers, call, input);
-      return send(response, 200, JSON.stringify(envelope), 'application/json');
+      send(response, 200, JSON.stringify(envelope), 'application/json');
+      return;
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'Method not allowed.');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      send(response, 405, 'Method not allowed.');
+      return;
+    }
     await serveStatic(url, response);
   }
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, 500, error instanceof Error ? error.message : 'Internal error');
+      if (!response.headersSent)
+        send(response, 500, error instanceof Error ? error.message : 'Internal error');
       else response.destroy();
     });
   });

@@ -3,13 +3,17 @@ import type { LxdImage } from '../../shared/lxd.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 import { withRemote } from '../remotes/with-remote.js';
 
-export function imageHandlers(remotes: RemoteRegistry): Pick<Handlers, 'images.list' | 'images.get'> {
+export function imageHandlers(
+  remotes: RemoteRegistry,
+): Pick<Handlers, 'images.list' | 'images.get'> {
   return {
     'images.list': ({ remote, project }) =>
       withRemote(remotes, remote, (client) =>
         client.get<LxdImage[]>('/1.0/images', { query: { recursion: '1' }, project }),
       ),
     'images.get': ({ remote, fingerprint, project }) =>
-      withRemote(remotes, remote, (client) => client.get<LxdImage>(`/1.0/images/${fingerprint}`, { project })),
+      withRemote(remotes, remote, (client) =>
+        client.get<LxdImage>(`/1.0/images/${fingerprint}`, { project }),
+      ),
   };
 }

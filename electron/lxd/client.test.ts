@@ -14,7 +14,8 @@ import { LxdClient } from './client.js';
 
 const run = promisify(execFile);
 const sandbox = inject('sandbox');
-const lxc = (dir: string, ...args: string[]) => run('lxc', args, { env: { ...process.env, LXD_DIR: dir } });
+const lxc = (dir: string, ...args: string[]) =>
+  run('lxc', args, { env: { ...process.env, LXD_DIR: dir } });
 const local = new LxdClient({ kind: 'unix', socketPath: join(sandbox.localDir, 'unix.socket') });
 afterAll(() => local.close());
 
@@ -44,7 +45,9 @@ describe('LXD client over the unix socket', () => {
     const image = await local.get<LxdImage>(`/1.0/images/${unicode.fingerprint.slice(0, 12)}`);
     expect(image.fingerprint).toBe(unicode.fingerprint);
     expect(image.properties['user.note']).toBe('日本語のメモ with  two spaces');
-    expect(image.aliases).toEqual([{ name: 'fixture/unicode', description: 'Ünïcödé alias description' }]);
+    expect(image.aliases).toEqual([
+      { name: 'fixture/unicode', description: 'Ünïcödé alias description' },
+    ]);
   });
 
   it("keeps LXD's own error message and status", async () => {
@@ -64,14 +67,21 @@ describe('LXD client over the unix socket', () => {
     const missing = new LxdClient({ kind: 'unix', socketPath: '/nonexistent/unix.socket' });
     const error = await rejection(missing.get('/1.0'));
     expect(error.code).toBe('lxd-unreachable');
-    expect(error.message).toBe('Cannot reach LXD at unix socket /nonexistent/unix.socket: the socket does not exist (is LXD installed and running?).');
+    expect(error.message).toBe(
+      'Cannot reach LXD at unix socket /nonexistent/unix.socket: the socket does not exist (is LXD installed and running?).',
+    );
     await missing.close();
   });
 
   it('waits for an async operation to end while lifecycle events arrive on the events stream', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hangar-op-'));
     const file = join(dir, 'throwaway.tar.gz');
-    const tarball = gzipSync(tar([{ path: 'metadata.yaml', content: 'architecture: x86_64\ncreation_date: 1700000123\n' }, { path: 'rootfs' }]));
+    const tarball = gzipSync(
+      tar([
+        { path: 'metadata.yaml', content: 'architecture: x86_64\ncreation_date: 1700000123\n' },
+        { path: 'rootfs' },
+      ]),
+    );
     await writeFile(file, tarball);
     const fingerprint = createHash('sha256').update(tarball).digest('hex');
     await lxc(sandbox.localDir, 'image', 'import', file);
@@ -99,7 +109,9 @@ describe('LXD client over HTTPS with a client certificate', () => {
     const info = await client.get<LxdServerInfo>('/1.0');
     expect(info.auth).toBe('untrusted');
     const images = await client.get<LxdImage[]>('/1.0/images', { query: { recursion: '1' } });
-    expect(images.map((i) => i.fingerprint)).toEqual(sandbox.fixtures.filter((f) => f.public).map((f) => f.fingerprint));
+    expect(images.map((i) => i.fingerprint)).toEqual(
+      sandbox.fixtures.filter((f) => f.public).map((f) => f.fingerprint),
+    );
     await client.close();
   });
 
@@ -107,7 +119,23 @@ describe('LXD client over HTTPS with a client certificate', () => {
     const dir = await mkdtemp(join(tmpdir(), 'hangar-cert-'));
     const cert = join(dir, 'client.crt');
     const key = join(dir, 'client.key');
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp384r1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=hangar-test']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:secp384r1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=hangar-test',
+    ]);
     await lxc(sandbox.remoteDir, 'config', 'trust', 'add', cert);
     const client = new LxdClient({
       kind: 'https',

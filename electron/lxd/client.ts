@@ -93,7 +93,11 @@ export class LxdClient {
     }
   }
 
-  private url(path: string, query: LxdRequestOptions['query'], project: string | undefined): string {
+  private url(
+    path: string,
+    query: LxdRequestOptions['query'],
+    project: string | undefined,
+  ): string {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) params.set(key, value);
@@ -139,7 +143,11 @@ export class LxdClient {
       return { type: 'async', operation: envelope.metadata as LxdOperation };
     }
     const etag = response.headers.etag;
-    return { type: 'sync', metadata: envelope.metadata as T, etag: typeof etag === 'string' ? etag : undefined };
+    return {
+      type: 'sync',
+      metadata: envelope.metadata as T,
+      etag: typeof etag === 'string' ? etag : undefined,
+    };
   }
 
   /** A request that must answer synchronously. */
@@ -157,7 +165,11 @@ export class LxdClient {
    */
   async waitForOperation(
     operation: LxdOperation,
-    options: { onProgress?: (metadata: Record<string, unknown>) => void; signal?: AbortSignal; project?: string } = {},
+    options: {
+      onProgress?: (metadata: Record<string, unknown>) => void;
+      signal?: AbortSignal;
+      project?: string;
+    } = {},
   ): Promise<LxdOperation> {
     const { onProgress, signal, project } = options;
     const events =
@@ -168,7 +180,9 @@ export class LxdClient {
             if (op.id === operation.id && op.metadata !== null) onProgress(op.metadata);
           });
     const onAbort = () => {
-      void this.request(`/1.0/operations/${operation.id}`, { method: 'DELETE' }).catch(() => undefined);
+      void this.request(`/1.0/operations/${operation.id}`, { method: 'DELETE' }).catch(
+        () => undefined,
+      );
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -179,7 +193,8 @@ export class LxdClient {
           query: { timeout: '5' },
         });
         if (current.status_code === 200) return current;
-        if (current.status_code === 401) throw new HangarError('cancelled', 'The operation was cancelled.');
+        if (current.status_code === 401)
+          throw new HangarError('cancelled', 'The operation was cancelled.');
         if (current.status_code === 400) {
           throw new HangarError('lxd-error', current.err || 'The operation failed.');
         }
@@ -199,8 +214,11 @@ export class LxdClient {
     scope: { project?: string | undefined; allProjects?: boolean },
     onEvent: (event: LxdEvent) => void,
     onClose?: (reason: string) => void,
-  ): { close(): void; opened: Promise<void> } {
-    const query = { type: types.join(','), 'all-projects': scope.allProjects === true ? 'true' : undefined };
+  ): { close: () => void; opened: Promise<void> } {
+    const query = {
+      type: types.join(','),
+      'all-projects': scope.allProjects === true ? 'true' : undefined,
+    };
     const url = this.url('/1.0/events', query, scope.project).replace(/^http/, 'ws');
     const socket = new WebSocket(url, { dispatcher: this.dispatcher });
     let closed = false;
@@ -211,7 +229,9 @@ export class LxdClient {
     };
     const opened = new Promise<void>((resolve, reject) => {
       socket.addEventListener('open', () => resolve());
-      socket.addEventListener('error', () => reject(unreachable(this.endpoint, new Error('the events stream failed'))));
+      socket.addEventListener('error', () =>
+        reject(unreachable(this.endpoint, new Error('the events stream failed'))),
+      );
     });
     opened.catch(() => undefined);
     socket.addEventListener('message', (message) => {

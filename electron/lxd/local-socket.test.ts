@@ -14,7 +14,9 @@ describe('finding the local LXD socket like lxc', () => {
   });
 
   it('prefers LXD_SOCKET over LXD_DIR', () => {
-    expect(localSocketCandidates({ LXD_SOCKET: '/run/x.sock', LXD_DIR: '/srv/lxd' })).toEqual(['/run/x.sock']);
+    expect(localSocketCandidates({ LXD_SOCKET: '/run/x.sock', LXD_DIR: '/srv/lxd' })).toEqual([
+      '/run/x.sock',
+    ]);
   });
 
   it('looks at the snap, then the package, then Incus', () => {
@@ -26,7 +28,10 @@ describe('finding the local LXD socket like lxc', () => {
   });
 
   it('finds a socket that exists, and not a plain file', async () => {
-    expect(findLocalSocket({ LXD_DIR: dir })).toEqual({ found: undefined, tried: [join(dir, 'unix.socket')] });
+    expect(findLocalSocket({ LXD_DIR: dir })).toEqual({
+      found: undefined,
+      tried: [join(dir, 'unix.socket')],
+    });
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(join(dir, 'unix.socket'), resolve));
     try {

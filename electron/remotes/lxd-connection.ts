@@ -15,7 +15,7 @@ export interface ConnectionTarget {
   /** Every socket path or URL looked at. */
   tried: string[];
   /** How to fix a failure, given the system error code if there was one. */
-  hint(errorCode: string | undefined): string;
+  hint: (errorCode: string | undefined) => string;
 }
 
 function systemErrorCode(error: HangarError): string | undefined {
@@ -30,7 +30,7 @@ function sameEndpoint(a: LxdEndpoint, b: LxdEndpoint): boolean {
 export class LxdConnection {
   private current: RemoteStatus = { state: 'connecting' };
   private client: LxdClient | undefined;
-  private events: { close(): void } | undefined;
+  private events: { close: () => void } | undefined;
   private connecting: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -59,7 +59,8 @@ export class LxdConnection {
     if (this.current.state !== 'online') await this.connect();
     const status = this.current;
     if (status.state === 'unreachable') throw HangarError.fromData(status.error);
-    if (this.client === undefined) throw new HangarError('internal', 'No LXD client after connecting.');
+    if (this.client === undefined)
+      throw new HangarError('internal', 'No LXD client after connecting.');
     return this.client;
   }
 
@@ -106,7 +107,10 @@ export class LxdConnection {
           if (this.events !== stream || this.stopped) return;
           this.events = undefined;
           this.setUnreachable(
-            new HangarError('lxd-unreachable', `Lost the connection to LXD at ${describeEndpoint(client.endpoint)}: ${reason}.`),
+            new HangarError(
+              'lxd-unreachable',
+              `Lost the connection to LXD at ${describeEndpoint(client.endpoint)}: ${reason}.`,
+            ),
             this.locate(),
           );
         },

@@ -17,7 +17,8 @@ export class RemoteRegistry {
       () => {
         const search = findLocalSocket(env);
         return {
-          endpoint: search.found === undefined ? undefined : { kind: 'unix', socketPath: search.found },
+          endpoint:
+            search.found === undefined ? undefined : { kind: 'unix', socketPath: search.found },
           tried: search.tried,
           hint: (code) => localSocketHint(search, code),
         };
@@ -32,13 +33,19 @@ export class RemoteRegistry {
     return [...this.connections.values()].map((connection) => {
       const status = connection.status;
       const socket = status.state === 'online' ? status.endpoint.replace(/^unix socket /, '') : '';
-      return { name: connection.remote, protocol: 'lxd', addr: `unix://${socket}`, isDefault: connection.remote === 'local' };
+      return {
+        name: connection.remote,
+        protocol: 'lxd',
+        addr: `unix://${socket}`,
+        isDefault: connection.remote === 'local',
+      };
     });
   }
 
   connection(name: string): LxdConnection {
     const connection = this.connections.get(name);
-    if (connection === undefined) throw new HangarError('unknown-remote', `There is no remote named "${name}".`);
+    if (connection === undefined)
+      throw new HangarError('unknown-remote', `There is no remote named "${name}".`);
     return connection;
   }
 

@@ -11,16 +11,23 @@ declare global {
 }
 
 export function createApi(transport: HangarTransport): HangarApi {
-  const byName = transport as unknown as Record<string, Record<string, (input: unknown) => Promise<Envelope<unknown>>>>;
+  const byName = transport as unknown as Record<
+    string,
+    Record<string, (input: unknown) => Promise<Envelope<unknown>>>
+  >;
   const facade = buildFacade(async (name, input) => {
     const [namespace = '', method = ''] = name.split('.');
     const perform = byName[namespace]?.[method];
-    if (perform === undefined) throw new HangarError('unknown-call', `The transport has no ${name}.`);
+    if (perform === undefined)
+      throw new HangarError('unknown-call', `The transport has no ${name}.`);
     const envelope = await perform(input);
     if (!envelope.ok) throw HangarError.fromData(envelope.error);
     return envelope.value;
   });
-  return { ...(facade as unknown as Omit<HangarApi, 'subscribe'>), subscribe: (listener) => transport.subscribe(listener) };
+  return {
+    ...(facade as unknown as Omit<HangarApi, 'subscribe'>),
+    subscribe: (listener) => transport.subscribe(listener),
+  };
 }
 
 export const api: HangarApi = createApi(window.hangar ?? createWebTransport());

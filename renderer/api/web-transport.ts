@@ -22,10 +22,22 @@ async function post(name: string, input: unknown): Promise<Envelope<unknown>> {
       credentials: 'same-origin',
     });
   } catch {
-    return { ok: false, error: { code: 'internal', message: 'Hangar is not running: the page lost its connection to it.' } };
+    return {
+      ok: false,
+      error: {
+        code: 'internal',
+        message: 'Hangar is not running: the page lost its connection to it.',
+      },
+    };
   }
   if (!response.ok) {
-    return { ok: false, error: { code: 'internal', message: `Hangar refused the call (HTTP ${response.status}): ${await response.text()}` } };
+    return {
+      ok: false,
+      error: {
+        code: 'internal',
+        message: `Hangar refused the call (HTTP ${response.status}): ${await response.text()}`,
+      },
+    };
   }
   return (await response.json()) as Envelope<unknown>;
 }
@@ -36,7 +48,9 @@ export function createWebTransport(): HangarTransport {
   let retryDelay = 250;
 
   const connect = () => {
-    socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`);
+    socket = new WebSocket(
+      `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`,
+    );
     socket.addEventListener('open', () => {
       retryDelay = 250;
     });

@@ -8,7 +8,8 @@ import { useConnection } from './connection-store';
 const RELOAD_DEBOUNCE_MS = 150;
 
 export function App() {
-  const { remote, project, projects, status, setStatus, setProject, loadProjects } = useConnection();
+  const { remote, project, projects, status, setStatus, setProject, loadProjects } =
+    useConnection();
   const load = useImages((state) => state.load);
   const reload = useCallback(() => void load(remote, project), [load, remote, project]);
 
@@ -53,7 +54,11 @@ export function App() {
         </span>
         <label className="project">
           Project{' '}
-          <select value={project} onChange={(event) => setProject(event.target.value)} disabled={!online}>
+          <select
+            value={project}
+            onChange={(event) => setProject(event.target.value)}
+            disabled={!online}
+          >
             {projects.map((name) => (
               <option key={name}>{name}</option>
             ))}

@@ -3,7 +3,13 @@ import type { RemoteStatus } from '../../shared/contract';
 
 type Unreachable = Extract<RemoteStatus, { state: 'unreachable' }>;
 
-export function UnreachableScreen({ status, onRetry }: { status: Unreachable; onRetry(): void }) {
+export function UnreachableScreen({
+  status,
+  onRetry,
+}: {
+  status: Unreachable;
+  onRetry: () => void;
+}) {
   return (
     <main className="unreachable" aria-labelledby="unreachable-title">
       <h1 id="unreachable-title">Cannot reach LXD</h1>

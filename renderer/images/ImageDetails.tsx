@@ -18,7 +18,13 @@ function Facts({ facts, labelledBy }: { facts: Fact[]; labelledBy?: string }) {
   );
 }
 
-export function ImageDetails({ image, onClose }: { image: LxdImage | undefined; onClose(): void }) {
+export function ImageDetails({
+  image,
+  onClose,
+}: {
+  image: LxdImage | undefined;
+  onClose: () => void;
+}) {
   if (image === undefined) {
     return (
       <section className="details empty" aria-label="Image details">
@@ -30,7 +36,9 @@ export function ImageDetails({ image, onClose }: { image: LxdImage | undefined; 
   return (
     <section className="details" aria-label="Image details">
       <header className="details-head">
-        <h2>{image.properties.description ?? info.aliases[0]?.name ?? info.fingerprint.slice(0, 12)}</h2>
+        <h2>
+          {image.properties.description ?? info.aliases[0]?.name ?? info.fingerprint.slice(0, 12)}
+        </h2>
         <button type="button" onClick={onClose} aria-label="Close details">
           ×
         </button>
@@ -41,7 +49,8 @@ export function ImageDetails({ image, onClose }: { image: LxdImage | undefined; 
           [
             'Size',
             <>
-              {info.size} <span className="muted">({image.size.toLocaleString('en-US')} bytes)</span>
+              {info.size}{' '}
+              <span className="muted">({image.size.toLocaleString('en-US')} bytes)</span>
             </>,
           ],
           ['Architecture', info.architecture],
@@ -83,7 +92,9 @@ export function ImageDetails({ image, onClose }: { image: LxdImage | undefined; 
           {info.aliases.map((alias) => (
             <li key={alias.name}>
               <span className="mono">{alias.name}</span>
-              {alias.description === '' ? null : <span className="muted"> ({alias.description})</span>}
+              {alias.description === '' ? null : (
+                <span className="muted"> ({alias.description})</span>
+              )}
             </li>
           ))}
         </ul>

@@ -24,7 +24,11 @@ const columns = [
   column.accessor('description', { header: 'DESCRIPTION', sortingFn: 'basic' }),
   column.accessor('architecture', { header: 'ARCHITECTURE', sortingFn: 'basic' }),
   column.accessor('type', { header: 'TYPE', sortingFn: 'basic' }),
-  column.accessor('sizeBytes', { header: 'SIZE', sortingFn: 'basic', cell: (cell) => cell.row.original.size }),
+  column.accessor('sizeBytes', {
+    header: 'SIZE',
+    sortingFn: 'basic',
+    cell: (cell) => cell.row.original.size,
+  }),
   column.accessor('uploadedAt', {
     header: 'UPLOAD DATE',
     sortingFn: 'basic',
@@ -38,12 +42,14 @@ let firstPaintMarked = false;
 interface ImageTableProps {
   rows: ImageRow[];
   selected: string | undefined;
-  onSelect(fingerprint: string | undefined): void;
+  onSelect: (fingerprint: string | undefined) => void;
 }
 
 export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
   // `lxc image list` prints rows sorted by their text, i.e. by ALIAS first.
   const [sorting, setSorting] = useState<SortingState>([{ id: 'alias', desc: false }]);
+  // TanStack Table is not memoizable by the React Compiler; this component does not rely on it.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const table = useReactTable({
     data: rows,
     columns,
@@ -67,7 +73,8 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
     getItemKey: (index) => sortedRows[index]?.id ?? index,
   });
 
-  const activeIndex = selected === undefined ? -1 : sortedRows.findIndex((row) => row.id === selected);
+  const activeIndex =
+    selected === undefined ? -1 : sortedRows.findIndex((row) => row.id === selected);
 
   useEffect(() => {
     if (activeIndex >= 0) virtualizer.scrollToIndex(activeIndex, { align: 'auto' });
@@ -86,7 +93,10 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
     if (row !== undefined) onSelect(row.id);
   };
 
-  const pageSize = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT * 10) / ROW_HEIGHT) - 1);
+  const pageSize = Math.max(
+    1,
+    Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT * 10) / ROW_HEIGHT) - 1,
+  );
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const moves: Record<string, number> = {
       ArrowDown: activeIndex + 1,
@@ -127,10 +137,16 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
                 <div
                   role="columnheader"
                   key={header.id}
-                  aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
+                  aria-sort={
+                    sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'
+                  }
                   className="grid-cell"
                 >
-                  <button type="button" className="sort-button" onClick={header.column.getToggleSortingHandler()}>
+                  <button
+                    type="button"
+                    className="sort-button"
+                    onClick={header.column.getToggleSortingHandler()}
+                  >
                     {flexRender(header.column.columnDef.header, header.getContext())}
                     <span aria-hidden="true" className="sort-mark">
                       {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : ''}
@@ -160,7 +176,14 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
                 onClick={() => onSelect(row.id)}
               >
                 {row.getVisibleCells().map((cell) => (
-                  <div role="gridcell" key={cell.id} className="grid-cell" title={typeof cell.getValue() === 'string' ? String(cell.getValue()) : undefined}>
+                  <div
+                    role="gridcell"
+                    key={cell.id}
+                    className="grid-cell"
+                    title={
+                      typeof cell.getValue() === 'string' ? String(cell.getValue()) : undefined
+                    }
+                  >
                     {flexRender(cell.column.columnDef.cell, cell.getContext())}
                   </div>
                 ))}

@@ -6,11 +6,14 @@ import { ImageDetails } from './ImageDetails';
 import { ImageTable } from './ImageTable';
 import { useImages } from './images-store';
 
-export function ImagesScreen({ onRefresh }: { onRefresh(): void }) {
+export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
   const { images, loaded, loading, error, filter, selected, setFilter, select } = useImages();
   // Typing stays responsive on large lists: the table catches up a frame later.
   const deferredFilter = useDeferredValue(filter);
-  const filtered = useMemo(() => filterImages(images, parseFilter(deferredFilter)), [images, deferredFilter]);
+  const filtered = useMemo(
+    () => filterImages(images, parseFilter(deferredFilter)),
+    [images, deferredFilter],
+  );
   const rows = useMemo(() => filtered.map((image) => toImageRow(image)), [filtered]);
   const selectedImage = images.find((image) => image.fingerprint === selected);
 

@@ -11,9 +11,9 @@ interface ImagesState {
   error: HangarErrorData | undefined;
   filter: string;
   selected: string | undefined;
-  load(remote: string, project: string): Promise<void>;
-  setFilter(filter: string): void;
-  select(fingerprint: string | undefined): void;
+  load: (remote: string, project: string) => Promise<void>;
+  setFilter: (filter: string) => void;
+  select: (fingerprint: string | undefined) => void;
 }
 
 let latestRequest = 0;
@@ -31,9 +31,11 @@ export const useImages = create<ImagesState>((set) => ({
     try {
       const images = await api.images.list({ remote, project });
       // A slower, older answer must not overwrite a newer one.
-      if (request === latestRequest) set({ images, loaded: true, loading: false, error: undefined });
+      if (request === latestRequest)
+        set({ images, loaded: true, loading: false, error: undefined });
     } catch (error) {
-      if (request === latestRequest) set({ loading: false, error: HangarError.from(error).toData() });
+      if (request === latestRequest)
+        set({ loading: false, error: HangarError.from(error).toData() });
     }
   },
   setFilter: (filter) => set({ filter }),

@@ -10,7 +10,14 @@ if (command === 'stop') {
   await sandbox.stop({ removeFiles: rest.includes('--clean') });
   console.log(`Sandbox in ${dir} stopped.`);
 } else {
-  console.log(`Sandbox LXD running: export LXD_DIR=${sandbox.local.dir}   (HTTPS ${sandbox.local.httpsAddress})`);
-  if (sandbox.remote) console.log(`Second daemon: LXD_DIR=${sandbox.remote.dir}   (HTTPS ${sandbox.remote.httpsAddress})`);
-  console.log(`Images: ${sandbox.fixtures.map((image) => image.aliases[0]?.name ?? image.key).join(', ')}`);
+  console.log(
+    `Sandbox LXD running: export LXD_DIR=${sandbox.local.dir}   (HTTPS ${sandbox.local.httpsAddress})`,
+  );
+  if (sandbox.remote)
+    console.log(
+      `Second daemon: LXD_DIR=${sandbox.remote.dir}   (HTTPS ${sandbox.remote.httpsAddress})`,
+    );
+  console.log(
+    `Images: ${sandbox.fixtures.map((image) => image.aliases[0]?.name ?? image.key).join(', ')}`,
+  );
 }

@@ -18,11 +18,11 @@ export interface SandboxDaemon {
   /** host:port of the HTTPS listener. */
   httpsAddress: string;
   /** Runs `lxc` against this daemon and returns its stdout. */
-  lxc(args: string[], input?: string): Promise<string>;
+  lxc: (args: string[], input?: string) => Promise<string>;
   /** A clean shutdown; `removeFiles` also deletes the daemon's directory. */
-  stop(options?: { removeFiles?: boolean }): Promise<void>;
+  stop: (options?: { removeFiles?: boolean }) => Promise<void>;
   /** SIGKILL, as a crash would. */
-  kill(): Promise<void>;
+  kill: () => Promise<void>;
 }
 
 export class SandboxUnavailableError extends Error {}
@@ -51,7 +51,12 @@ async function which(command: string): Promise<boolean> {
 }
 
 /** Runs a command, feeding `input` on stdin; rejects with its stderr. */
-export async function exec(command: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<string> {
+export async function exec(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input = '',
+): Promise<string> {
   const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -77,13 +82,19 @@ export async function sandboxBlocker(): Promise<string | undefined> {
 
 export async function startDaemon(dir: string): Promise<SandboxDaemon> {
   const blocker = await sandboxBlocker();
-  if (blocker !== undefined) throw new SandboxUnavailableError(`Cannot start a sandbox LXD: ${blocker}`);
+  if (blocker !== undefined)
+    throw new SandboxUnavailableError(`Cannot start a sandbox LXD: ${blocker}`);
   await mkdir(dir, { recursive: true, mode: 0o711 });
   const env = { ...process.env, LXD_DIR: dir };
   const lxc = (args: string[], input?: string) => exec('lxc', args, env, input);
 
   const socket = join(dir, 'unix.socket');
-  const running = existsSync(socket) && (await run('lxd', ['waitready', '--timeout', '1'], { env }).then(() => true, () => false));
+  const running =
+    existsSync(socket) &&
+    (await run('lxd', ['waitready', '--timeout', '1'], { env }).then(
+      () => true,
+      () => false,
+    ));
   if (!running) {
     const daemon = spawn('lxd', ['--group', 'root', '--logfile', join(dir, 'lxd.log')], {
       env,
@@ -117,7 +128,9 @@ export async function startDaemon(dir: string): Promise<SandboxDaemon> {
   const httpsAddress = (await lxc(['config', 'get', 'core.https_address'])).trim();
   const kill = async () => {
     // The daemon is found by its log file path, which is unique to this directory.
-    await run('pkill', ['-KILL', '-f', `lxd --group root --logfile ${join(dir, 'lxd.log')}`]).catch(() => undefined);
+    await run('pkill', ['-KILL', '-f', `lxd --group root --logfile ${join(dir, 'lxd.log')}`]).catch(
+      () => undefined,
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
   };
 
@@ -142,7 +155,7 @@ async function unmountUnder(dir: string): Promise<void> {
   const mounts = (await readFile('/proc/self/mounts', 'utf8'))
     .split('\n')
     .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((path): path is string => path !== undefined && path.startsWith(`${dir}/`))
+    .filter((path): path is string => path?.startsWith(`${dir}/`) === true)
     .sort((a, b) => b.length - a.length);
   for (const path of mounts) await exec('umount', ['-l', path], process.env).catch(() => undefined);
 }

@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { dump } from 'js-yaml';
 import type { SandboxDaemon } from './daemon.js';
 import { tar, type TarEntry } from './tar.js';
+import { uploadImage } from './upload.js';
 
 export interface FixtureImage {
   key: string;
@@ -29,7 +30,12 @@ export const FIXTURES: FixtureImage[] = [
     architecture: 'x86_64',
     public: false,
     aliases: [{ name: 'fixture/unified', description: '' }],
-    properties: { os: 'Debian', release: 'bookworm', variant: 'default', description: 'Debian bookworm amd64 (unified)' },
+    properties: {
+      os: 'Debian',
+      release: 'bookworm',
+      variant: 'default',
+      description: 'Debian bookworm amd64 (unified)',
+    },
   },
   {
     key: 'split',
@@ -37,7 +43,12 @@ export const FIXTURES: FixtureImage[] = [
     architecture: 'x86_64',
     public: false,
     aliases: [{ name: 'fixture/split', description: 'metadata and rootfs in two files' }],
-    properties: { os: 'Alpine', release: '3.20', variant: 'default', description: 'Alpine 3.20 amd64 (split)' },
+    properties: {
+      os: 'Alpine',
+      release: '3.20',
+      variant: 'default',
+      description: 'Alpine 3.20 amd64 (split)',
+    },
   },
   {
     key: 'multi',
@@ -49,7 +60,12 @@ export const FIXTURES: FixtureImage[] = [
       { name: 'ubuntu/24.04', description: 'by version' },
       { name: 'ubuntu/lts', description: '' },
     ],
-    properties: { os: 'Ubuntu', release: 'noble', version: '24.04', description: 'Ubuntu 24.04 LTS amd64 (several aliases)' },
+    properties: {
+      os: 'Ubuntu',
+      release: 'noble',
+      version: '24.04',
+      description: 'Ubuntu 24.04 LTS amd64 (several aliases)',
+    },
   },
   {
     key: 'unicode',
@@ -79,7 +95,12 @@ export const FIXTURES: FixtureImage[] = [
     architecture: 'aarch64',
     public: false,
     aliases: [{ name: 'fixture/arm64', description: '' }],
-    properties: { os: 'Debian', release: 'bookworm', architecture: 'arm64', description: 'Debian bookworm arm64 (metadata only)' },
+    properties: {
+      os: 'Debian',
+      release: 'bookworm',
+      architecture: 'arm64',
+      description: 'Debian bookworm arm64 (metadata only)',
+    },
   },
 ];
 
@@ -91,7 +112,11 @@ export interface BuiltFixture extends FixtureImage {
 }
 
 function metadataYaml(image: FixtureImage): string {
-  return dump({ architecture: image.architecture, creation_date: 1_700_000_000, properties: image.properties });
+  return dump({
+    architecture: image.architecture,
+    creation_date: 1_700_000_000,
+    properties: image.properties,
+  });
 }
 
 function rootfsEntries(image: FixtureImage, prefix: string): TarEntry[] {
@@ -100,7 +125,10 @@ function rootfsEntries(image: FixtureImage, prefix: string): TarEntry[] {
     ...root,
     { path: `${prefix}etc` },
     { path: `${prefix}etc/hostname`, content: `${image.key}\n` },
-    { path: `${prefix}etc/os-release`, content: `NAME="${image.properties.os ?? ''}"\nVERSION_ID="${image.properties.release ?? ''}"\n` },
+    {
+      path: `${prefix}etc/os-release`,
+      content: `NAME="${image.properties.os ?? ''}"\nVERSION_ID="${image.properties.release ?? ''}"\n`,
+    },
   ];
 }
 
@@ -116,7 +144,9 @@ export async function buildFixtures(dir: string): Promise<BuiltFixture[]> {
         ? [gzipSync(tar([metadata, templates, ...rootfsEntries(image, 'rootfs/')]))]
         : [gzipSync(tar([metadata, templates])), gzipSync(tar(rootfsEntries(image, '')))];
     const names =
-      image.layout === 'unified' ? [`${image.key}.tar.gz`] : [`${image.key}.meta.tar.gz`, `${image.key}.rootfs.tar.gz`];
+      image.layout === 'unified'
+        ? [`${image.key}.tar.gz`]
+        : [`${image.key}.meta.tar.gz`, `${image.key}.rootfs.tar.gz`];
     const hash = createHash('sha256');
     const files: string[] = [];
     for (const [index, part] of parts.entries()) {
@@ -125,21 +155,22 @@ export async function buildFixtures(dir: string): Promise<BuiltFixture[]> {
       hash.update(part);
       files.push(file);
     }
-    built.push({ ...image, fingerprint: hash.digest('hex'), files, size: parts.reduce((sum, part) => sum + part.length, 0) });
+    built.push({
+      ...image,
+      fingerprint: hash.digest('hex'),
+      files,
+      size: parts.reduce((sum, part) => sum + part.length, 0),
+    });
   }
   return built;
 }
 
-/** Imports the fixtures with the `lxc` CLI (independent of Hangar's own code); skips ones already there. */
+/** Loads the fixtures (independently of Hangar's own code); skips ones already there. */
 export async function loadFixtures(daemon: SandboxDaemon, fixtures: BuiltFixture[]): Promise<void> {
-  const present = new Set((await daemon.lxc(['image', 'list', '--format', 'csv', '--columns', 'F'])).split('\n'));
+  const listed = await daemon.lxc(['image', 'list', '--format', 'csv', '--columns', 'F']);
+  const present = new Set(listed.split('\n'));
   for (const image of fixtures) {
     if (present.has(image.fingerprint)) continue;
-    await daemon.lxc(['image', 'import', ...image.files, ...(image.public ? ['--public'] : [])]);
-    for (const alias of image.aliases) {
-      await daemon.lxc(
-        ['query', '-X', 'POST', '/1.0/images/aliases', '--data', JSON.stringify({ name: alias.name, target: image.fingerprint, description: alias.description })],
-      );
-    }
+    await uploadImage(daemon.socket, image.files, { public: image.public, aliases: image.aliases });
   }
 }

@@ -17,16 +17,24 @@ export interface Sandbox {
   remote: SandboxDaemon | undefined;
   fixtures: BuiltFixture[];
   /** Stops the daemons; `removeFiles` also deletes the sandbox directory. */
-  stop(options?: { removeFiles?: boolean }): Promise<void>;
+  stop: (options?: { removeFiles?: boolean }) => Promise<void>;
 }
 
-export async function startSandbox(options: { dir: string; withRemote?: boolean }): Promise<Sandbox> {
+export async function startSandbox(options: {
+  dir: string;
+  withRemote?: boolean;
+}): Promise<Sandbox> {
   const fixtures = await buildFixtures(join(options.dir, 'fixtures'));
   const [local, remote] = await Promise.all([
     startDaemon(join(options.dir, 'local')),
-    options.withRemote === true ? startDaemon(join(options.dir, 'remote')) : Promise.resolve(undefined),
+    options.withRemote === true
+      ? startDaemon(join(options.dir, 'remote'))
+      : Promise.resolve(undefined),
   ]);
-  await Promise.all([loadFixtures(local, fixtures), remote === undefined ? undefined : loadFixtures(remote, fixtures)]);
+  await Promise.all([
+    loadFixtures(local, fixtures),
+    remote === undefined ? undefined : loadFixtures(remote, fixtures),
+  ]);
   return {
     local,
     remote,

@@ -7,7 +7,11 @@ const image = (fingerprint: string, aliases: string[], properties: Record<string
   properties,
 });
 
-const busybox = image('74186c79ca2f0000', ['busybox-amd64'], { os: 'Busybox', description: 'Busybox x86_64', architecture: 'x86_64' });
+const busybox = image('74186c79ca2f0000', ['busybox-amd64'], {
+  os: 'Busybox',
+  description: 'Busybox x86_64',
+  architecture: 'x86_64',
+});
 const wily = image('d3703a994910aaaa', ['w', '15.10', 'wily/amd64'], {
   os: 'ubuntu',
   release: 'wily',
@@ -15,8 +19,16 @@ const wily = image('d3703a994910aaaa', ['w', '15.10', 'wily/amd64'], {
   architecture: 'amd64',
   'user.note': 'café crème',
 });
-const trusty = image('75182b1241beffff', [], { os: 'ubuntu', release: 'trusty', architecture: 'amd64' });
-const alpine = image('6d9c131efab3bbbb', ['alpine-32'], { os: 'Alpine', release: 'edge', architecture: 'i386' });
+const trusty = image('75182b1241beffff', [], {
+  os: 'ubuntu',
+  release: 'trusty',
+  architecture: 'amd64',
+});
+const alpine = image('6d9c131efab3bbbb', ['alpine-32'], {
+  os: 'Alpine',
+  release: 'edge',
+  architecture: 'i386',
+});
 const all = [busybox, wily, trusty, alpine];
 const keys = (terms: string[]) => filterImages(all, terms).map((i) => i.fingerprint.slice(0, 12));
 
@@ -84,7 +96,10 @@ describe('lxc image list filters', () => {
 describe('splitting the filter box into terms', () => {
   it('splits on whitespace and keeps quoted spaces', () => {
     expect(parseFilter('  os=ubuntu   amd64 ')).toEqual(['os=ubuntu', 'amd64']);
-    expect(parseFilter('description="ubuntu 15.10 amd64.*" w')).toEqual(['description=ubuntu 15.10 amd64.*', 'w']);
+    expect(parseFilter('description="ubuntu 15.10 amd64.*" w')).toEqual([
+      'description=ubuntu 15.10 amd64.*',
+      'w',
+    ]);
     expect(parseFilter("note='a  b'")).toEqual(['note=a  b']);
     expect(parseFilter('""')).toEqual(['']);
     expect(parseFilter('')).toEqual([]);

@@ -74,9 +74,12 @@ export function compileFilter(terms: string[]): (image: FilterableImage) => bool
       const key = term.slice(0, equals);
       const matches = valueMatcher(term.slice(equals + 1));
       return (image) =>
-        Object.entries(image.properties).some(([name, value]) => dotPrefixMatch(key, name) && matches(value));
+        Object.entries(image.properties).some(
+          ([name, value]) => dotPrefixMatch(key, name) && matches(value),
+        );
     }
-    return (image) => image.fingerprint.includes(term) || image.aliases.some((alias) => alias.name.includes(term));
+    return (image) =>
+      image.fingerprint.includes(term) || image.aliases.some((alias) => alias.name.includes(term));
   });
   return (image) => tests.every((test) => test(image));
 }

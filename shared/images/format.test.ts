@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { LxdImage } from '../lxd.js';
-import { aliasCell, infoDate, listDate, sizeCell, toImageInfo, toImageRow, typeCell } from './format.js';
+import {
+  aliasCell,
+  infoDate,
+  listDate,
+  sizeCell,
+  toImageInfo,
+  toImageRow,
+  typeCell,
+} from './format.js';
 
 const image: LxdImage = {
   fingerprint: 'e51041ab44b8c2a1d7f0a4a0d9a3e2b1c0f9e8d7c6b5a4938271605f4e3d2c1b',
@@ -15,13 +23,22 @@ const image: LxdImage = {
   uploaded_at: '2016-03-30T04:31:00Z',
   expires_at: '1970-01-01T00:00:00Z',
   last_used_at: '0001-01-01T00:00:00Z',
-  properties: { os: 'ubuntu', description: 'ubuntu 15.10 amd64 (release) (20160315)', architecture: 'amd64' },
+  properties: {
+    os: 'ubuntu',
+    description: 'ubuntu 15.10 amd64 (release) (20160315)',
+    architecture: 'amd64',
+  },
   aliases: [
     { name: 'w', description: '' },
     ...Array.from({ length: 11 }, (_, i) => ({ name: `alias-${i}`, description: 'more' })),
   ],
   profiles: ['default'],
-  update_source: { alias: '15.10', certificate: '', protocol: 'simplestreams', server: 'https://cloud-images.ubuntu.com/releases' },
+  update_source: {
+    alias: '15.10',
+    certificate: '',
+    protocol: 'simplestreams',
+    server: 'https://cloud-images.ubuntu.com/releases',
+  },
 };
 
 describe('lxc image list columns', () => {
@@ -77,7 +94,11 @@ describe('lxc image info', () => {
     expect(info.cached).toBe('yes');
     expect(info.autoUpdate).toBe('enabled');
     expect(info.aliases).toHaveLength(12);
-    expect(info.source).toEqual({ server: 'https://cloud-images.ubuntu.com/releases', protocol: 'simplestreams', alias: '15.10' });
+    expect(info.source).toEqual({
+      server: 'https://cloud-images.ubuntu.com/releases',
+      protocol: 'simplestreams',
+      alias: '15.10',
+    });
     expect(info.profiles).toEqual(['default']);
   });
 

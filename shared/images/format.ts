@@ -59,7 +59,9 @@ function zonedParts(value: string, timeZone: string | undefined): ZonedParts {
     hourCycle: 'h23',
     timeZoneName: 'short',
   });
-  const parts = Object.fromEntries(format.formatToParts(new Date(value)).map((part) => [part.type, part.value]));
+  const parts = Object.fromEntries(
+    format.formatToParts(new Date(value)).map((part) => [part.type, part.value]),
+  );
   const number = (key: string) => Number(parts[key] ?? '0');
   return {
     year: number('year'),
@@ -144,7 +146,7 @@ export function toImageInfo(image: LxdImage, timeZone?: string): ImageInfo {
     fingerprint: image.fingerprint,
     size: sizeCell(image.size),
     architecture: image.architecture,
-    type: image.type || 'container',
+    type: image.type,
     public: yesNo(image.public),
     timestamps: [
       { label: 'Created', value: infoDate(image.created_at, timeZone) },
