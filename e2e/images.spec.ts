@@ -175,9 +175,18 @@ test('follows changes made outside Hangar without a refresh', async ({ page }, t
   const dir = testInfo.outputPath('images');
   await mkdir(dir, { recursive: true });
   const fingerprint = await makeImage(dir, 'live-update');
-  await expect(bodyRows(page).filter({ hasText: 'live-update' })).toHaveCount(1);
+  const row = bodyRows(page).filter({ hasText: fingerprint.slice(0, 12) });
+  await expect(row.getByRole('gridcell').first()).toHaveText('live-update');
+  // An alias added: the ALIAS cell shows the shortest one and the count.
+  await lxc('image', 'alias', 'create', 'live', fingerprint);
+  await expect(row.getByRole('gridcell').first()).toHaveText('live (1 more)');
+  // A property edited: the DESCRIPTION cell follows.
+  await lxc('image', 'set-property', fingerprint, 'description', 'edited outside');
+  await expect(row.getByRole('gridcell').nth(3)).toHaveText('edited outside');
+  await lxc('image', 'alias', 'delete', 'live');
+  await expect(row.getByRole('gridcell').first()).toHaveText('live-update');
   await lxc('image', 'delete', fingerprint);
-  await expect(bodyRows(page).filter({ hasText: 'live-update' })).toHaveCount(0);
+  await expect(row).toHaveCount(0);
   await expect(page.getByRole('status')).toHaveText(
     `${fixtures.length} of ${fixtures.length} images`,
   );

@@ -52,6 +52,20 @@ describe('images through the services', () => {
       ok: true,
       value: { fingerprint: multi?.fingerprint, aliases: multi?.aliases },
     });
+    const aliases = await dispatch(hangar.handlers, 'images.aliases', { remote: 'local' });
+    expect(aliases).toMatchObject({ ok: true });
+    if (aliases.ok) {
+      const expected = sandbox.fixtures.flatMap((f) =>
+        f.aliases.map((a) => ({ ...a, target: f.fingerprint })),
+      );
+      const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+      const received = (aliases.value as typeof expected).map(({ name, description, target }) => ({
+        name,
+        description,
+        target,
+      }));
+      expect(received.sort(byName)).toEqual(expected.sort(byName));
+    }
     expect(await dispatch(hangar.handlers, 'projects.list', { remote: 'local' })).toEqual({
       ok: true,
       value: ['default'],

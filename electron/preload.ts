@@ -1,11 +1,7 @@
 /** Exposes exactly the contract, as `window.hangar`; nothing else crosses. */
 import { contextBridge, ipcRenderer } from 'electron';
-import {
-  buildFacade,
-  eventNames,
-  type EventListener,
-  type EventMessage,
-} from '../shared/contract.js';
+import type { EventListener, EventMessage } from '../shared/contract.js';
+import { buildFacade, isEventName } from '../shared/contract-names.js';
 import { CALL_CHANNEL_PREFIX, EVENT_CHANNEL } from './ipc-channels.js';
 
 const facade = buildFacade((name, input) => ipcRenderer.invoke(CALL_CHANNEL_PREFIX + name, input));
@@ -14,7 +10,7 @@ contextBridge.exposeInMainWorld('hangar', {
   ...facade,
   subscribe(listener: EventListener) {
     const forward = (_event: unknown, message: EventMessage) => {
-      if ((eventNames as readonly string[]).includes(message.event)) listener(message);
+      if (isEventName(message.event)) listener(message);
     };
     ipcRenderer.on(EVENT_CHANNEL, forward);
     return () => void ipcRenderer.off(EVENT_CHANNEL, forward);

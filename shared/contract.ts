@@ -5,7 +5,12 @@
  * client are all derived from these two maps.
  */
 import { z } from 'zod';
+
+export { buildFacade, callNames, eventNames, isCallName, isEventName } from './contract-names.js';
+export type { CallName, EventName } from './contract-names.js';
+import type { CallName, EventName } from './contract-names.js';
 import type { Envelope, HangarErrorData } from './errors.js';
+import type { AliasEntry } from './images/changes.js';
 import type { LxdImage } from './lxd.js';
 
 const remoteName = z.string().min(1).max(128);
@@ -56,25 +61,18 @@ export const calls = {
   'projects.list': returns<string[]>()(onRemote),
   'images.list': returns<LxdImage[]>()(inProject),
   'images.get': returns<LxdImage>()(inProject.extend({ fingerprint })),
-} as const;
+  'images.aliases': returns<AliasEntry[]>()(inProject),
+} as const satisfies Record<CallName, { input: z.ZodType; result: unknown }>;
 
-export interface Events {
+/** Every event name in contract-names.ts must have its payload here. */
+export interface Events extends Record<EventName, unknown> {
   'remote.status': { remote: string; status: RemoteStatus };
-  /** Images of a remote changed (LXD lifecycle event, or the remote came back). */
-  'images.changed': { remote: string; project: string; fingerprint?: string };
+  /** An image of a remote changed: LXD's lifecycle action, and the image when it names one. */
+  'images.changed': { remote: string; project: string; action: string; fingerprint?: string };
 }
 
-export type CallName = keyof typeof calls;
 export type CallInput<N extends CallName> = z.infer<(typeof calls)[N]['input']>;
 export type CallResult<N extends CallName> = (typeof calls)[N]['result'];
-export type EventName = keyof Events;
-
-export const callNames = Object.keys(calls) as CallName[];
-export const eventNames: readonly EventName[] = ['remote.status', 'images.changed'];
-
-export function isCallName(name: string): name is CallName {
-  return Object.hasOwn(calls, name);
-}
 
 /** What the main process implements: one async function per call. */
 export type Handlers = { [N in CallName]: (input: CallInput<N>) => Promise<CallResult<N>> };
@@ -111,16 +109,3 @@ export type HangarTransport = Facade<'envelope'> & {
 export type HangarApi = Facade<'value'> & {
   subscribe: (listener: EventListener) => Unsubscribe;
 };
-
-/** Builds a facade from one function that performs a call by name. */
-export function buildFacade<T>(
-  perform: (name: CallName, input: unknown) => T,
-): Record<string, Record<string, (input: unknown) => T>> {
-  const facade: Record<string, Record<string, (input: unknown) => T>> = {};
-  for (const name of callNames) {
-    const [namespace = '', method = ''] = name.split('.');
-    facade[namespace] ??= {};
-    facade[namespace][method] = (input: unknown) => perform(name, input);
-  }
-  return facade;
-}

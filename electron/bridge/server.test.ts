@@ -151,10 +151,10 @@ describe('web bridge', () => {
     const received = new Promise<unknown>((resolve) =>
       socket.on('message', (data: Buffer) => resolve(JSON.parse(data.toString()))),
     );
-    events.emit('images.changed', { remote: 'local', project: 'default' });
+    events.emit('images.changed', { remote: 'local', project: 'default', action: 'image-created' });
     expect(await received).toEqual({
       event: 'images.changed',
-      payload: { remote: 'local', project: 'default' },
+      payload: { remote: 'local', project: 'default', action: 'image-created' },
     });
     socket.close();
   });

@@ -1,11 +1,12 @@
 import type { Handlers } from '../../shared/contract.js';
+import type { AliasEntry } from '../../shared/images/changes.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 import { withRemote } from '../remotes/with-remote.js';
 
 export function imageHandlers(
   remotes: RemoteRegistry,
-): Pick<Handlers, 'images.list' | 'images.get'> {
+): Pick<Handlers, 'images.list' | 'images.get' | 'images.aliases'> {
   return {
     'images.list': ({ remote, project }) =>
       withRemote(remotes, remote, (client) =>
@@ -14,6 +15,10 @@ export function imageHandlers(
     'images.get': ({ remote, fingerprint, project }) =>
       withRemote(remotes, remote, (client) =>
         client.get<LxdImage>(`/1.0/images/${fingerprint}`, { project }),
+      ),
+    'images.aliases': ({ remote, project }) =>
+      withRemote(remotes, remote, (client) =>
+        client.get<AliasEntry[]>('/1.0/images/aliases', { query: { recursion: '1' }, project }),
       ),
   };
 }

@@ -100,6 +100,7 @@ export class LxdConnection {
           this.hub.emit('images.changed', {
             remote: this.remote,
             project: event.project ?? 'default',
+            action,
             ...(fingerprint === undefined ? {} : { fingerprint }),
           });
         },

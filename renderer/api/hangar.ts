@@ -1,5 +1,6 @@
 /** The renderer's one way to reach the main process. */
-import { buildFacade, type HangarApi, type HangarTransport } from '../../shared/contract';
+import type { HangarApi, HangarTransport } from '../../shared/contract';
+import { buildFacade } from '../../shared/contract-names';
 import { HangarError, type Envelope } from '../../shared/errors';
 import { createWebTransport } from './web-transport';
 

@@ -3,13 +3,8 @@
  * arrive on one websocket that reconnects by itself. The bridge's cookie
  * carries the token, so nothing secret lives in page script.
  */
-import {
-  buildFacade,
-  eventNames,
-  type EventListener,
-  type EventMessage,
-  type HangarTransport,
-} from '../../shared/contract';
+import type { EventListener, EventMessage, HangarTransport } from '../../shared/contract';
+import { buildFacade, isEventName } from '../../shared/contract-names';
 import type { Envelope } from '../../shared/errors';
 
 async function post(name: string, input: unknown): Promise<Envelope<unknown>> {
@@ -56,7 +51,7 @@ export function createWebTransport(): HangarTransport {
     });
     socket.addEventListener('message', (message: MessageEvent<string>) => {
       const parsed = JSON.parse(message.data) as EventMessage;
-      if (!(eventNames as readonly string[]).includes(parsed.event)) return;
+      if (!isEventName(parsed.event)) return;
       for (const listener of listeners) listener(parsed);
     });
     socket.addEventListener('close', () => {

@@ -1,28 +1,35 @@
 import { useCallback, useEffect } from 'react';
+import type { ImageChange } from '../../shared/images/changes';
 import { api } from '../api/hangar';
 import { UnreachableScreen } from '../connection/Unreachable';
 import { ImagesScreen } from '../images/ImagesScreen';
 import { useImages } from '../images/images-store';
 import { useConnection } from './connection-store';
 
-const RELOAD_DEBOUNCE_MS = 150;
+const CHANGE_DEBOUNCE_MS = 100;
 
 export function App() {
   const { remote, project, projects, status, setStatus, setProject, loadProjects } =
     useConnection();
   const load = useImages((state) => state.load);
+  const applyChanges = useImages((state) => state.applyChanges);
   const reload = useCallback(() => void load(remote, project), [load, remote, project]);
 
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let batch: ImageChange[] = [];
     const unsubscribe = api.subscribe(({ event, payload }) => {
       if (payload.remote !== remote) return;
       if (event === 'remote.status') {
         setStatus(payload.status);
       } else if (payload.project === project) {
-        // Bursts of lifecycle events (an import with aliases) become one reload.
+        // Bursts of lifecycle events (an import with aliases) are applied together.
+        batch.push(payload);
         clearTimeout(timer);
-        timer = setTimeout(reload, RELOAD_DEBOUNCE_MS);
+        timer = setTimeout(() => {
+          void applyChanges(remote, project, batch);
+          batch = [];
+        }, CHANGE_DEBOUNCE_MS);
       }
     });
     void api.remotes.status({ remote }).then(setStatus);
@@ -30,7 +37,7 @@ export function App() {
       clearTimeout(timer);
       unsubscribe();
     };
-  }, [remote, project, reload, setStatus]);
+  }, [remote, project, applyChanges, setStatus]);
 
   const online = status.state === 'online';
   useEffect(() => {

@@ -1,7 +1,7 @@
 /** The images of one remote: filter, table, info pane. */
 import { useDeferredValue, useMemo } from 'react';
 import { filterImages, parseFilter } from '../../shared/images/filter';
-import { toImageRow } from '../../shared/images/format';
+import { compareListRows, toImageRow } from '../../shared/images/format';
 import { ImageDetails } from './ImageDetails';
 import { ImageTable } from './ImageTable';
 import { useImages } from './images-store';
@@ -14,7 +14,11 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
     () => filterImages(images, parseFilter(deferredFilter)),
     [images, deferredFilter],
   );
-  const rows = useMemo(() => filtered.map((image) => toImageRow(image)), [filtered]);
+  // Rows start in lxc's order; the table's stable sort keeps it among equal values.
+  const rows = useMemo(
+    () => filtered.map((image) => toImageRow(image)).sort(compareListRows),
+    [filtered],
+  );
   const selectedImage = images.find((image) => image.fingerprint === selected);
 
   return (

@@ -1,10 +1,13 @@
 import { create } from 'zustand';
+import { applyChanges, planChanges, type ImageChange } from '../../shared/images/changes';
 import { HangarError, type HangarErrorData } from '../../shared/errors';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 
 interface ImagesState {
   images: LxdImage[];
+  /** The remote and project `images` belong to. */
+  scope: string | undefined;
   /** Set once the first list arrived, so an empty store is told apart from loading. */
   loaded: boolean;
   loading: boolean;
@@ -12,32 +15,76 @@ interface ImagesState {
   filter: string;
   selected: string | undefined;
   load: (remote: string, project: string) => Promise<void>;
+  /** Brings the list up to date after lifecycle events, reading as little as it can. */
+  applyChanges: (remote: string, project: string, changes: ImageChange[]) => Promise<void>;
   setFilter: (filter: string) => void;
   select: (fingerprint: string | undefined) => void;
 }
 
-let latestRequest = 0;
+const scopeOf = (remote: string, project: string) => `${remote}\n${project}`;
 
-export const useImages = create<ImagesState>((set) => ({
-  images: [],
-  loaded: false,
-  loading: false,
-  error: undefined,
-  filter: '',
-  selected: undefined,
-  load: async (remote, project) => {
-    const request = ++latestRequest;
+// Loads and live updates run one after another, so an older answer never overwrites a newer one.
+let queue: Promise<void> = Promise.resolve();
+function serially(task: () => Promise<void>): Promise<void> {
+  queue = queue.then(task);
+  return queue;
+}
+
+export const useImages = create<ImagesState>((set, get) => {
+  const listAll = async (remote: string, project: string) => {
     set({ loading: true });
     try {
       const images = await api.images.list({ remote, project });
-      // A slower, older answer must not overwrite a newer one.
-      if (request === latestRequest)
-        set({ images, loaded: true, loading: false, error: undefined });
+      set({
+        images,
+        scope: scopeOf(remote, project),
+        loaded: true,
+        loading: false,
+        error: undefined,
+      });
     } catch (error) {
-      if (request === latestRequest)
-        set({ loading: false, error: HangarError.from(error).toData() });
+      set({ loading: false, error: HangarError.from(error).toData() });
     }
-  },
-  setFilter: (filter) => set({ filter }),
-  select: (selected) => set({ selected }),
-}));
+  };
+
+  return {
+    images: [],
+    scope: undefined,
+    loaded: false,
+    loading: false,
+    error: undefined,
+    filter: '',
+    selected: undefined,
+    load: (remote, project) => serially(() => listAll(remote, project)),
+    applyChanges: (remote, project, changes) =>
+      serially(async () => {
+        if (get().scope !== scopeOf(remote, project)) return;
+        const plan = planChanges(changes);
+        if (plan.reload) return listAll(remote, project);
+        try {
+          const removed = new Set(plan.removed);
+          const fetched: LxdImage[] = [];
+          await Promise.all(
+            [...plan.fetch].map(async (fingerprint) => {
+              try {
+                fetched.push(await api.images.get({ remote, project, fingerprint }));
+              } catch (error) {
+                // Gone again before we read it.
+                if (HangarError.from(error).code === 'not-found') removed.add(fingerprint);
+                else throw error;
+              }
+            }),
+          );
+          const aliases = plan.aliases ? await api.images.aliases({ remote, project }) : undefined;
+          set({
+            images: applyChanges(get().images, { removed, fetched, aliases }),
+            error: undefined,
+          });
+        } catch (error) {
+          set({ error: HangarError.from(error).toData() });
+        }
+      }),
+    setFilter: (filter) => set({ filter }),
+    select: (selected) => set({ selected }),
+  };
+});

@@ -50,24 +50,21 @@ async function which(command: string): Promise<boolean> {
   }
 }
 
-/** Runs a command, feeding `input` on stdin; rejects with its stderr. */
-export async function exec(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  input = '',
-): Promise<string> {
-  const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Runs a command, feeding `input` on stdin when given; rejects with its stderr. */
+export async function exec(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
+  const child = spawn(command, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(input);
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // A command that exits before reading its input is judged by its exit status, not EPIPE.
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(input);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', resolve);
   });
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${stderr.trim()}`);
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${code}): ${stderr.trim()}`);
   return stdout;
 }
 

@@ -7,6 +7,7 @@
  * (lxc 5.0.2 can miss its operation's end and wait forever).
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { Agent, FormData, request } from 'undici';
 
 export interface UploadOptions {
@@ -55,7 +56,11 @@ export async function uploadImage(
   const query =
     options.project === undefined ? '' : `?project=${encodeURIComponent(options.project)}`;
   try {
-    const headers = { 'x-lxd-public': options.public === true ? '1' : '0' };
+    // As lxc does: the image remembers the name of its (rootfs) file.
+    const headers = {
+      'x-lxd-public': options.public === true ? '1' : '0',
+      'x-lxd-filename': basename(files.at(-1) ?? ''),
+    };
     const [metadata, rootfs] = await Promise.all(files.map((file) => readFile(file)));
     if (metadata === undefined) throw new Error('no image file given');
     let body: Buffer | FormData = metadata;
@@ -63,8 +68,8 @@ export async function uploadImage(
       Object.assign(headers, { 'content-type': 'application/octet-stream' });
     } else {
       body = new FormData();
-      body.append('metadata', new Blob([metadata]), 'metadata.tar.gz');
-      body.append('rootfs', new Blob([rootfs]), 'rootfs.tar.gz');
+      body.append('metadata', new Blob([metadata]), basename(files[0] ?? ''));
+      body.append('rootfs', new Blob([rootfs]), basename(files[1] ?? ''));
     }
     const started = await call(agent, 'POST', `/1.0/images${query}`, body, headers);
     const done = await call(agent, 'GET', `${started.operation}/wait?timeout=120`);

@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { dotPrefixMatch, filterImages, parseFilter } from './filter.js';
 
-const image = (fingerprint: string, aliases: string[], properties: Record<string, string>) => ({
+const image = (
+  fingerprint: string,
+  aliases: string[],
+  properties: Record<string, string>,
+  architecture = 'x86_64',
+) => ({
   fingerprint,
   aliases: aliases.map((name) => ({ name, description: '' })),
   properties,
+  architecture,
+  type: 'container' as const,
+  filename: `${aliases[0] ?? fingerprint}.tar.xz`,
 });
 
 const busybox = image('74186c79ca2f0000', ['busybox-amd64'], {
@@ -24,11 +32,16 @@ const trusty = image('75182b1241beffff', [], {
   release: 'trusty',
   architecture: 'amd64',
 });
-const alpine = image('6d9c131efab3bbbb', ['alpine-32'], {
-  os: 'Alpine',
-  release: 'edge',
-  architecture: 'i386',
-});
+const alpine = image(
+  '6d9c131efab3bbbb',
+  ['alpine-32'],
+  {
+    os: 'Alpine',
+    release: 'edge',
+    architecture: 'i386',
+  },
+  'i686',
+);
 const all = [busybox, wily, trusty, alpine];
 const keys = (terms: string[]) => filterImages(all, terms).map((i) => i.fingerprint.slice(0, 12));
 
@@ -53,7 +66,7 @@ describe('lxc image list filters', () => {
     expect(keys(['trusty'])).toEqual([]);
   });
 
-  it('matches key=value against properties, the whole value', () => {
+  it('matches key=value against properties, the whole value, case-sensitively', () => {
     expect(keys(['os=ubuntu'])).toEqual(['d3703a994910', '75182b1241be']);
     expect(keys(['os=ubu'])).toEqual([]);
     expect(keys(['os=Ubuntu'])).toEqual([]);
@@ -79,6 +92,33 @@ describe('lxc image list filters', () => {
     expect(dotPrefixMatch('user', 'user.note')).toBe(false);
     expect(dotPrefixMatch('us.no', 'user.note')).toBe(true);
     expect(dotPrefixMatch('', 'os')).toBe(true);
+  });
+
+  it('matches image fields, not properties, for keys that name a field (server-side in lxc)', () => {
+    // wily and trusty have the property architecture=amd64, yet lxc 5.0 matches the field.
+    expect(keys(['architecture=amd64'])).toEqual([]);
+    expect(keys(['architecture=x86_64'])).toEqual(['74186c79ca2f', 'd3703a994910', '75182b1241be']);
+    expect(keys(['architecture=i686'])).toEqual(['6d9c131efab3']);
+    // Case-insensitive regular expressions, with the same anchoring rule.
+    expect(keys(['architecture=I686'])).toEqual(['6d9c131efab3']);
+    expect(keys(['architecture=i6'])).toEqual([]);
+    expect(keys(['architecture=^i6'])).toEqual(['6d9c131efab3']);
+    expect(keys(['type=CONTAINER'])).toHaveLength(4);
+    expect(keys(['filename=ALPINE-32\\.tar\\.xz'])).toEqual(['6d9c131efab3']);
+    expect(keys(['fingerprint=75182B1241BE.*'])).toEqual(['75182b1241be']);
+  });
+
+  it('never matches fields LXD 5.0 cannot compare (booleans, numbers, dates, lists)', () => {
+    for (const term of [
+      'public=false',
+      'size=0',
+      'cached=false',
+      'aliases=w',
+      'profiles=default',
+      'properties.os=ubuntu',
+    ]) {
+      expect(keys([term])).toEqual([]);
+    }
   });
 
   it('requires every term to match', () => {

@@ -1,17 +1,49 @@
 /**
- * The filter of `lxc image list [<remote>:] [<filter>...]`, as LXD's lxc
- * client applies it (lxc/image.go `imageShouldShow`, lxc/list.go
- * `dotPrefixMatch`):
+ * The filter of `lxc image list [<remote>:] [<filter>...]` as LXD 5.0's
+ * client applies it, checked term by term against the installed `lxc` in
+ * filter.conformance.test.ts:
  * - every term must match (terms are AND-ed);
- * - a bare term matches when it is a substring of any alias name or of the
- *   fingerprint (case-sensitive);
- * - `key=value` matches a property whose name matches `key` piece by piece
- *   (split on "."; each piece of `key` a prefix of the property's piece,
- *   same number of pieces), and whose value matches `value` as a regular
- *   expression, anchored with ^…$ unless the value contains ^ or $; a value
- *   that is not a valid regular expression is compared literally.
+ * - a bare term matches when it is a substring of an alias name or of the
+ *   fingerprint, case-sensitively (lxc/image.go `imageShouldShow`);
+ * - `field=value`, where `field` is a top-level field of the image (as
+ *   `architecture`, `type`), is sent to LXD's server-side filter: string
+ *   fields match `value` as a case-insensitive regular expression; other
+ *   fields (booleans, numbers, dates, lists) never match. Properties are not
+ *   looked at, so `architecture=amd64` does not match `properties.architecture`;
+ * - any other `key=value` matches a property whose name matches `key` piece
+ *   by piece (split on "."; each piece of `key` a prefix of the name's
+ *   piece, same number of pieces: `dotPrefixMatch`) and whose value matches
+ *   `value` as a regular expression;
+ * - a regular expression is anchored with ^…$ unless it contains ^ or $; one
+ *   that does not compile is compared literally.
  */
 import type { LxdImage } from '../lxd.js';
+
+/** The json names of LXD 5.0's api.Image fields, with those of its embedded ImagePut. */
+const IMAGE_FIELDS = new Set([
+  'auto_update',
+  'properties',
+  'public',
+  'expires_at',
+  'profiles',
+  'aliases',
+  'architecture',
+  'cached',
+  'filename',
+  'fingerprint',
+  'size',
+  'update_source',
+  'type',
+  'created_at',
+  'last_used_at',
+  'uploaded_at',
+]);
+const STRING_FIELDS = ['architecture', 'filename', 'fingerprint', 'type'] as const;
+type StringField = (typeof STRING_FIELDS)[number];
+
+function isStringField(key: string): key is StringField {
+  return (STRING_FIELDS as readonly string[]).includes(key);
+}
 
 /**
  * Splits the filter box into terms the way a shell splits `lxc` arguments:
@@ -44,10 +76,17 @@ export function parseFilter(text: string): string[] {
 
 /** lxc's `dotPrefixMatch`: "u.n" matches "user.note"; the piece counts must agree. */
 export function dotPrefixMatch(short: string, full: string): boolean {
+  return dotPrefixMatcher(short)(full);
+}
+
+/** The same, with `short` split once for matching many names. */
+function dotPrefixMatcher(short: string): (full: string) => boolean {
   const shortPieces = short.split('.');
-  const fullPieces = full.split('.');
-  if (shortPieces.length !== fullPieces.length) return false;
-  return fullPieces.every((piece, index) => piece.startsWith(shortPieces[index] ?? ''));
+  return (full) => {
+    const fullPieces = full.split('.');
+    if (shortPieces.length !== fullPieces.length) return false;
+    return fullPieces.every((piece, index) => piece.startsWith(shortPieces[index] ?? ''));
+  };
 }
 
 /**
@@ -55,27 +94,36 @@ export function dotPrefixMatch(short: string, full: string): boolean {
  * (classes, alternation, repetition); a value either engine rejects is
  * compared literally, as lxc does when Go rejects it.
  */
-function valueMatcher(value: string): (candidate: string) => boolean {
+function valueMatcher(value: string, ignoreCase: boolean): (candidate: string) => boolean {
   const anchored = value.includes('^') || value.includes('$') ? value : `^${value}$`;
   try {
-    const expression = new RegExp(anchored, 'u');
+    const expression = new RegExp(anchored, ignoreCase ? 'iu' : 'u');
     return (candidate) => expression.test(candidate);
   } catch {
-    return (candidate) => candidate === value;
+    return ignoreCase
+      ? (candidate) => candidate.toLowerCase() === value.toLowerCase()
+      : (candidate) => candidate === value;
   }
 }
 
-type FilterableImage = Pick<LxdImage, 'aliases' | 'fingerprint' | 'properties'>;
+type FilterableImage = Pick<LxdImage, 'aliases' | 'properties' | StringField>;
 
 export function compileFilter(terms: string[]): (image: FilterableImage) => boolean {
   const tests = terms.map((term): ((image: FilterableImage) => boolean) => {
     const equals = term.indexOf('=');
     if (equals >= 0) {
       const key = term.slice(0, equals);
-      const matches = valueMatcher(term.slice(equals + 1));
+      const value = term.slice(equals + 1);
+      if (isStringField(key)) {
+        const matches = valueMatcher(value, true);
+        return (image) => matches(image[key]);
+      }
+      if (IMAGE_FIELDS.has(key)) return () => false;
+      const keyMatches = dotPrefixMatcher(key);
+      const matches = valueMatcher(value, false);
       return (image) =>
         Object.entries(image.properties).some(
-          ([name, value]) => dotPrefixMatch(key, name) && matches(value),
+          ([name, value]) => keyMatches(name) && matches(value),
         );
     }
     return (image) =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LxdImage } from '../lxd.js';
 import {
   aliasCell,
+  compareListRows,
   infoDate,
   listDate,
   sizeCell,
@@ -46,6 +47,31 @@ describe('lxc image list columns', () => {
     expect(aliasCell(image)).toBe('w (11 more)');
     expect(aliasCell({ aliases: [{ name: 'solo', description: '' }] })).toBe('solo');
     expect(aliasCell({ aliases: [] })).toBe('');
+  });
+
+  it('shows the shortest alias, the earliest of equals, as lxc does', () => {
+    const aliases = (...names: string[]) => ({
+      aliases: names.map((name) => ({ name, description: '' })),
+    });
+    expect(aliasCell(aliases('ubuntu/24.04', 'noble', 'lts'))).toBe('lts (2 more)');
+    expect(aliasCell(aliases('abc', 'xyz'))).toBe('abc (1 more)');
+  });
+
+  it('orders rows like lxc: by the text of each column in turn', () => {
+    const row = (alias: string, fingerprint: string) =>
+      toImageRow(
+        { ...image, aliases: alias === '' ? [] : [{ name: alias, description: '' }], fingerprint },
+        'UTC',
+      );
+    const rows = [row('b', 'aa'), row('', 'ff'), row('a', 'zz'), row('', '00')].sort(
+      compareListRows,
+    );
+    expect(rows.map((r) => [r.alias, r.fingerprint])).toEqual([
+      ['', '00'],
+      ['', 'ff'],
+      ['a', 'zz'],
+      ['b', 'aa'],
+    ]);
   });
 
   it('prints sizes in MB with two decimals as LXD 5.0 does', () => {
@@ -100,6 +126,18 @@ describe('lxc image info', () => {
       alias: '15.10',
     });
     expect(info.profiles).toEqual(['default']);
+  });
+
+  it('leaves out an unknown creation date, as lxc does', () => {
+    const labels = toImageInfo({ ...image, created_at: '0001-01-01T00:00:00Z' }).timestamps.map(
+      (t) => t.label,
+    );
+    expect(labels).toEqual(['Uploaded', 'Expires', 'Last used']);
+  });
+
+  it('prints dates in UTC by default, like lxc', () => {
+    expect(listDate('2016-03-30T23:30:00Z')).toBe('Mar 30, 2016 at 11:30pm (UTC)');
+    expect(infoDate('2016-03-30T23:30:00Z')).toBe('2016/03/30 23:30 UTC');
   });
 
   it('has no source for an image that was not copied from a remote', () => {

@@ -4,11 +4,14 @@
  */
 import type { LxdImage } from '../lxd.js';
 
-/** ALIAS column: the first alias, and "(N more)" when there are others. */
+/** ALIAS column: the shortest alias (the earliest of equals), and "(N more)" for the others. */
 export function aliasCell(image: Pick<LxdImage, 'aliases'>): string {
-  const [first, ...others] = image.aliases;
-  if (first === undefined) return '';
-  return others.length === 0 ? first.name : `${first.name} (${others.length} more)`;
+  let shortest = '';
+  for (const { name } of image.aliases) {
+    if (shortest === '') shortest = name;
+    else if (name.length !== 0 && name.length < shortest.length) shortest = name;
+  }
+  return image.aliases.length > 1 ? `${shortest} (${image.aliases.length - 1} more)` : shortest;
 }
 
 /** FINGERPRINT column: the first 12 characters. */
@@ -48,17 +51,29 @@ interface ZonedParts {
   zone: string;
 }
 
-function zonedParts(value: string, timeZone: string | undefined): ZonedParts {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    hourCycle: 'h23',
-    timeZoneName: 'short',
-  });
+// Building a formatter costs far more than using one: keep one per time zone.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let format = formatters.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
+    formatters.set(timeZone, format);
+  }
+  return format;
+}
+
+function zonedParts(value: string, timeZone: string): ZonedParts {
+  const format = formatterFor(timeZone);
   const parts = Object.fromEntries(
     format.formatToParts(new Date(value)).map((part) => [part.type, part.value]),
   );
@@ -75,16 +90,16 @@ function zonedParts(value: string, timeZone: string | undefined): ZonedParts {
 
 const pad = (value: number) => String(value).padStart(2, '0');
 
-/** UPLOAD DATE column, Go layout "Jan 2, 2006 at 3:04pm (MST)" in the viewer's time zone. */
-export function listDate(value: string, timeZone?: string): string {
+/** UPLOAD DATE column: Go layout "Jan 2, 2006 at 3:04pm (MST)", in UTC as lxc prints it. */
+export function listDate(value: string, timeZone = 'UTC'): string {
   if (isUnsetTime(value)) return '';
   const p = zonedParts(value, timeZone);
   const hour12 = p.hour % 12 === 0 ? 12 : p.hour % 12;
   return `${MONTHS[p.month - 1] ?? ''} ${p.day}, ${p.year} at ${hour12}:${pad(p.minute)}${p.hour < 12 ? 'am' : 'pm'} (${p.zone})`;
 }
 
-/** `lxc image info` timestamps, Go layout "2006/01/02 15:04 MST", or "never". */
-export function infoDate(value: string, timeZone?: string): string {
+/** `lxc image info` timestamps: Go layout "2006/01/02 15:04 MST" in UTC, or "never". */
+export function infoDate(value: string, timeZone = 'UTC'): string {
   if (isUnsetTime(value)) return 'never';
   const p = zonedParts(value, timeZone);
   return `${p.year}/${pad(p.month)}/${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)} ${p.zone}`;
@@ -124,6 +139,25 @@ export function toImageRow(image: LxdImage, timeZone?: string): ImageRow {
   };
 }
 
+const LIST_COLUMNS = [
+  'alias',
+  'shortFingerprint',
+  'public',
+  'description',
+  'architecture',
+  'type',
+  'size',
+  'uploadDate',
+] as const;
+
+/** `lxc image list` sorts whole rows as text, column by column: ties on ALIAS fall to FINGERPRINT. */
+export function compareListRows(a: ImageRow, b: ImageRow): number {
+  for (const column of LIST_COLUMNS) {
+    if (a[column] !== b[column]) return a[column] < b[column] ? -1 : 1;
+  }
+  return 0;
+}
+
 /** Everything `lxc image info` prints, in its order; properties sorted by key for a stable read. */
 export interface ImageInfo {
   fingerprint: string;
@@ -148,8 +182,11 @@ export function toImageInfo(image: LxdImage, timeZone?: string): ImageInfo {
     architecture: image.architecture,
     type: image.type,
     public: yesNo(image.public),
+    // Like lxc, "Created" is left out when unknown; the others say "never".
     timestamps: [
-      { label: 'Created', value: infoDate(image.created_at, timeZone) },
+      ...(isUnsetTime(image.created_at)
+        ? []
+        : [{ label: 'Created' as const, value: infoDate(image.created_at, timeZone) }]),
       { label: 'Uploaded', value: infoDate(image.uploaded_at, timeZone) },
       { label: 'Expires', value: infoDate(image.expires_at, timeZone) },
       { label: 'Last used', value: infoDate(image.last_used_at, timeZone) },

@@ -1,0 +1,38 @@
+/**
+ * The contract's names without its schemas: all the preload and the
+ * renderer need, so neither bundles the validators. `contract.ts` is checked
+ * against these lists at compile time.
+ */
+export const callNames = [
+  'remotes.list',
+  'remotes.status',
+  'projects.list',
+  'images.list',
+  'images.get',
+  'images.aliases',
+] as const;
+export const eventNames = ['remote.status', 'images.changed'] as const;
+
+export type CallName = (typeof callNames)[number];
+export type EventName = (typeof eventNames)[number];
+
+export function isCallName(name: string): name is CallName {
+  return (callNames as readonly string[]).includes(name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return (eventNames as readonly unknown[]).includes(name);
+}
+
+/** Builds `facade.images.list(input)` from one function that performs a call by name. */
+export function buildFacade<T>(
+  perform: (name: CallName, input: unknown) => T,
+): Record<string, Record<string, (input: unknown) => T>> {
+  const facade: Record<string, Record<string, (input: unknown) => T>> = {};
+  for (const name of callNames) {
+    const [namespace = '', method = ''] = name.split('.');
+    facade[namespace] ??= {};
+    facade[namespace][method] = (input: unknown) => perform(name, input);
+  }
+  return facade;
+}
