@@ -23,7 +23,7 @@ import { uploadImage } from '../scripts/sandbox/upload.js';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
 // LXD itself needs about a second per thousand images to list them: fewer runs for big stores.
-const RUNS = IMAGES > 2000 ? 3 : 9;
+const RUNS = IMAGES > 2000 ? 1 : 9;
 const PROJECT = 'bench';
 const OSES = ['Debian', 'Ubuntu', 'Alpine', 'Fedora', 'Arch'];
 
@@ -45,8 +45,10 @@ async function compare(
   hangar: () => Promise<unknown>,
   lxc: () => Promise<unknown>,
 ): Promise<void> {
-  await hangar();
-  await lxc();
+  if (RUNS > 1) {
+    await hangar();
+    await lxc();
+  }
   const ours: number[] = [];
   const theirs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -108,6 +110,12 @@ try {
   await compare(`list ${IMAGES} images`, list, () =>
     lxc('image', 'list', '--project', PROJECT, '--format', 'csv'),
   );
+  // LXD 5.0 drops images from a full listing when its database is slow; Hangar reads them back.
+  const hangarCount = (await list()).length;
+  const lxcCount = (await lxc('image', 'list', '--project', PROJECT, '--format', 'csv', '-c', 'f'))
+    .split('\n')
+    .filter((line) => line !== '').length;
+  console.log(`images listed of ${IMAGES}: hangar ${hangarCount}, lxc ${lxcCount}`);
   await compare(
     `filter ${IMAGES} images by os=Debian release=r1`,
     async () => filterImages(await list(), parseFilter('os=Debian release=r1')),
@@ -127,7 +135,7 @@ try {
     const paints: number[] = [];
     const cli: number[] = [];
     const frames: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < (IMAGES > 2000 ? 2 : 5); i++) {
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await context.newPage();
       // The fragment survives the token link's redirect: the page opens on the bench project.

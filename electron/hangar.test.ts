@@ -66,6 +66,17 @@ describe('images through the services', () => {
       }));
       expect(received.sort(byName)).toEqual(expected.sort(byName));
     }
+    expect(await dispatch(hangar.handlers, 'remotes.list', {})).toEqual({
+      ok: true,
+      value: [
+        {
+          name: 'local',
+          protocol: 'lxd',
+          addr: `unix://${sandbox.localDir}/unix.socket`,
+          isDefault: true,
+        },
+      ],
+    });
     expect(await dispatch(hangar.handlers, 'projects.list', { remote: 'local' })).toEqual({
       ok: true,
       value: ['default'],

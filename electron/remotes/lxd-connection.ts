@@ -46,6 +46,13 @@ export class LxdConnection {
     return this.current;
   }
 
+  /** Where the remote is, as `lxc remote list` shows it: the socket used, or the first one tried. */
+  get address(): string {
+    const { endpoint, tried } = this.locate();
+    if (endpoint === undefined) return `unix://${tried[0] ?? ''}`;
+    return endpoint.kind === 'unix' ? `unix://${endpoint.socketPath}` : endpoint.url;
+  }
+
   /** Connects (once at a time) and keeps retrying in the background on failure. */
   connect(): Promise<void> {
     this.connecting ??= this.attempt().finally(() => {
@@ -116,8 +123,10 @@ export class LxdConnection {
           );
         },
       );
-      this.events?.close();
+      // Swap before closing: the old stream's close must not read as a lost server.
+      const previous = this.events;
       this.events = stream;
+      previous?.close();
       await stream.opened;
       this.setStatus({
         state: 'online',

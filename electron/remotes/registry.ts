@@ -30,16 +30,12 @@ export class RemoteRegistry {
   }
 
   list(): RemoteSummary[] {
-    return [...this.connections.values()].map((connection) => {
-      const status = connection.status;
-      const socket = status.state === 'online' ? status.endpoint.replace(/^unix socket /, '') : '';
-      return {
-        name: connection.remote,
-        protocol: 'lxd',
-        addr: `unix://${socket}`,
-        isDefault: connection.remote === 'local',
-      };
-    });
+    return [...this.connections.values()].map((connection) => ({
+      name: connection.remote,
+      protocol: 'lxd',
+      addr: connection.address,
+      isDefault: connection.remote === 'local',
+    }));
   }
 
   connection(name: string): LxdConnection {
