@@ -51,8 +51,16 @@ async function which(command: string): Promise<boolean> {
 }
 
 /** Runs a command, feeding `input` on stdin when given; rejects with its stderr. */
-export async function exec(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
-  const child = spawn(command, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+export async function exec(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<string> {
+  const child = spawn(command, args, {
+    env,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -64,7 +72,8 @@ export async function exec(command: string, args: string[], env: NodeJS.ProcessE
     child.on('error', reject);
     child.on('close', resolve);
   });
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${code}): ${stderr.trim()}`);
+  if (code !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${code}): ${stderr.trim()}`);
   return stdout;
 }
 
