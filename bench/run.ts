@@ -14,30 +14,20 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM_LAUNCH_OPTIONS } from '../e2e/chromium.js';
 import { dispatch } from '../electron/dispatch.js';
 import { createHangar } from '../electron/hangar.js';
+import { plaintextCodec } from '../electron/remotes/identity.js';
 import { startWebMode } from '../electron/web.js';
 import { filterImages, parseFilter } from '../shared/images/filter.js';
 import type { LxdImage } from '../shared/lxd.js';
 import { startDaemon } from '../scripts/sandbox/daemon.js';
 import { tar } from '../scripts/sandbox/tar.js';
 import { uploadImage } from '../scripts/sandbox/upload.js';
+import { median, percentile, report, time } from './measure.js';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
 // LXD itself needs about a second per thousand images to list them: fewer runs for big stores.
 const RUNS = IMAGES > 2000 ? 1 : 9;
 const PROJECT = 'bench';
 const OSES = ['Debian', 'Ubuntu', 'Alpine', 'Fedora', 'Arch'];
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ??
-  NaN;
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
 
 /** Alternates the two sides run by run, so drift on the machine hits both alike. */
 async function compare(
@@ -55,15 +45,16 @@ async function compare(
     ours.push(await time(hangar));
     theirs.push(await time(lxc));
   }
-  const [a, b] = [median(ours), median(theirs)];
-  console.log(
-    `${name.padEnd(44)} hangar ${a.toFixed(1).padStart(8)} ms   lxc ${b.toFixed(1).padStart(8)} ms   ratio ${(a / b).toFixed(2)}`,
-  );
+  report(name, median(ours), median(theirs));
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'hangar-bench-'));
 const daemon = await startDaemon(join(dir, 'lxd'));
-const env = { ...process.env, LXD_DIR: daemon.dir };
+const env = {
+  ...process.env,
+  LXD_DIR: daemon.dir,
+  HANGAR_DATA_DIR: join(dir, 'hangar-data'),
+};
 const lxc = (...args: string[]) => daemon.lxc(args);
 
 try {
@@ -98,7 +89,11 @@ try {
   }
   console.log(`Loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s.\n`);
 
-  const hangar = createHangar({ env });
+  const hangar = await createHangar({
+    env,
+    dataDir: env.HANGAR_DATA_DIR,
+    secrets: plaintextCodec('benchmark'),
+  });
   const list = async () => {
     const envelope = await dispatch(hangar.handlers, 'images.list', {
       remote: 'local',

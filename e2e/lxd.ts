@@ -20,3 +20,16 @@ export async function lxc(...args: string[]): Promise<string> {
   const { stdout } = await run('lxc', args, { env: { ...process.env, LXD_DIR: e2eEnv().lxdDir } });
   return stdout;
 }
+
+/** The second sandbox daemon, acting as a remote server. */
+export function e2eRemote(): { dir: string; https: string } {
+  const { HANGAR_E2E_REMOTE_DIR: dir, HANGAR_E2E_REMOTE_HTTPS: https } = process.env;
+  if (dir === undefined || https === undefined) throw new Error('e2e global setup did not run');
+  return { dir, https };
+}
+
+/** `lxc` run as the remote server's administrator. */
+export async function lxcOnRemote(...args: string[]): Promise<string> {
+  const { stdout } = await run('lxc', args, { env: { ...process.env, LXD_DIR: e2eRemote().dir } });
+  return stdout;
+}

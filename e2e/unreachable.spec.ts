@@ -12,7 +12,11 @@ test('with no LXD, says which socket it tried and how to fix it, then recovers b
   let web: RunningWebMode | undefined;
   let daemon: SandboxDaemon | undefined;
   try {
-    web = await startWebMode({ LXD_DIR: dir });
+    web = await startWebMode({
+      LXD_DIR: dir,
+      HANGAR_DATA_DIR: join(dir, 'hangar-data'),
+      LXD_CONF: join(dir, 'lxc-config'),
+    });
     await page.goto(web.url);
     await expect(page.getByRole('heading', { name: 'Cannot reach LXD' })).toBeVisible();
     await expect(page.getByRole('alert')).toHaveText(

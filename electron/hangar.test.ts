@@ -12,6 +12,7 @@ import type { LxdImage } from '../shared/lxd.js';
 import { startDaemon, type SandboxDaemon } from '../scripts/sandbox/daemon.js';
 import { dispatch } from './dispatch.js';
 import { createHangar, type Hangar } from './hangar.js';
+import { plaintextCodec } from './remotes/identity.js';
 
 const sandbox = inject('sandbox');
 const opened: Hangar[] = [];
@@ -19,8 +20,13 @@ afterAll(async () => {
   await Promise.all(opened.map((hangar) => hangar.close()));
 });
 
-function open(env: NodeJS.ProcessEnv): { hangar: Hangar; messages: EventMessage[] } {
-  const hangar = createHangar({ env, retryMs: 200 });
+async function open(env: NodeJS.ProcessEnv): Promise<{ hangar: Hangar; messages: EventMessage[] }> {
+  const hangar = await createHangar({
+    env,
+    retryMs: 200,
+    dataDir: await mkdtemp(join(tmpdir(), 'hangar-data-')),
+    secrets: plaintextCodec('test'),
+  });
   opened.push(hangar);
   const messages: EventMessage[] = [];
   hangar.events.subscribe((message) => messages.push(message));
@@ -35,7 +41,7 @@ async function status(hangar: Hangar): Promise<RemoteStatus> {
 
 describe('images through the services', () => {
   it('lists and reads the sandbox images for the renderer', async () => {
-    const { hangar } = open({ LXD_DIR: sandbox.localDir });
+    const { hangar } = await open({ LXD_DIR: sandbox.localDir });
     const list = await dispatch(hangar.handlers, 'images.list', { remote: 'local' });
     expect(list.ok).toBe(true);
     if (!list.ok) return;
@@ -66,6 +72,7 @@ describe('images through the services', () => {
       }));
       expect(received.sort(byName)).toEqual(expected.sort(byName));
     }
+    // The remotes of a fresh lxc 5.0 client, with the local socket LXD_DIR names.
     expect(await dispatch(hangar.handlers, 'remotes.list', {})).toEqual({
       ok: true,
       value: [
@@ -73,7 +80,37 @@ describe('images through the services', () => {
           name: 'local',
           protocol: 'lxd',
           addr: `unix://${sandbox.localDir}/unix.socket`,
+          authType: 'file access',
+          public: false,
+          static: true,
           isDefault: true,
+        },
+        {
+          name: 'ubuntu',
+          protocol: 'simplestreams',
+          addr: 'https://cloud-images.ubuntu.com/releases',
+          authType: 'none',
+          public: true,
+          static: true,
+          isDefault: false,
+        },
+        {
+          name: 'ubuntu-daily',
+          protocol: 'simplestreams',
+          addr: 'https://cloud-images.ubuntu.com/daily',
+          authType: 'none',
+          public: true,
+          static: true,
+          isDefault: false,
+        },
+        {
+          name: 'images',
+          protocol: 'simplestreams',
+          addr: 'https://images.linuxcontainers.org',
+          authType: 'none',
+          public: true,
+          static: false,
+          isDefault: false,
         },
       ],
     });
@@ -85,7 +122,7 @@ describe('images through the services', () => {
   });
 
   it('answers an unknown remote with a specific error', async () => {
-    const { hangar } = open({ LXD_DIR: sandbox.localDir });
+    const { hangar } = await open({ LXD_DIR: sandbox.localDir });
     expect(await dispatch(hangar.handlers, 'images.list', { remote: 'nowhere' })).toEqual({
       ok: false,
       error: { code: 'unknown-remote', message: 'There is no remote named "nowhere".' },
@@ -99,7 +136,7 @@ describe('the local remote through a daemon’s life', () => {
     const socket = join(dir, 'unix.socket');
     let daemon: SandboxDaemon | undefined;
     try {
-      const { hangar, messages } = open({ LXD_DIR: dir });
+      const { hangar, messages } = await open({ LXD_DIR: dir });
 
       // No daemon yet: a specific error naming the socket, and a hint.
       await expect.poll(async () => (await status(hangar)).state).toBe('unreachable');

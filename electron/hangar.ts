@@ -5,13 +5,20 @@
 import type { Handlers } from '../shared/contract.js';
 import { EventHub } from './event-hub.js';
 import { imageHandlers } from './images/service.js';
+import type { SecretCodec } from './remotes/identity.js';
 import { RemoteRegistry } from './remotes/registry.js';
 import { remoteHandlers } from './remotes/service.js';
 
 export interface HangarOptions {
   env: NodeJS.ProcessEnv;
+  /** Where remotes, pinned certificates, the client identity and caches live. */
+  dataDir: string;
+  /** How secrets are kept at rest (Electron's safeStorage, or plaintext 0600). */
+  secrets: SecretCodec;
   /** How often an unreachable remote is retried. */
   retryMs?: number;
+  /** Extra CA certificates (PEM) trusted for simplestreams servers. */
+  extraCa?: string;
 }
 
 export interface Hangar {
@@ -20,13 +27,15 @@ export interface Hangar {
   close: () => Promise<void>;
 }
 
-export function createHangar(options: HangarOptions): Hangar {
+export async function createHangar(options: HangarOptions): Promise<Hangar> {
   const events = new EventHub();
-  const remotes = new RemoteRegistry(options.env, events, options.retryMs);
+  const remotes = await RemoteRegistry.open({ ...options, hub: events });
   void remotes.connectAll();
+  // Electron's quit and a signal handler may both close: once is enough.
+  let closing: Promise<void> | undefined;
   return {
     handlers: { ...remoteHandlers(remotes), ...imageHandlers(remotes) },
     events,
-    close: () => remotes.close(),
+    close: () => (closing ??= remotes.close()),
   };
 }

@@ -2,8 +2,10 @@
 import { app, BrowserWindow, ipcMain, session } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { defaultDataDir } from './data-dir.js';
 import { createHangar } from './hangar.js';
 import { registerIpc } from './ipc.js';
+import { safeStorageCodec } from './secrets.js';
 import { mainWindowOptions } from './window-options.js';
 
 app.enableSandbox();
@@ -21,7 +23,11 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
     callback(false),
   );
-  const hangar = createHangar({ env: process.env });
+  const hangar = await createHangar({
+    env: process.env,
+    dataDir: defaultDataDir(process.env),
+    secrets: safeStorageCodec(),
+  });
   const indexFile = join(__dirname, '../renderer/index.html');
   const window = new BrowserWindow(mainWindowOptions(join(__dirname, 'preload.cjs')));
   const unregister = registerIpc(ipcMain, hangar, window, pathToFileURL(indexFile).href);

@@ -13,6 +13,8 @@ command -v lxd >/dev/null 2>&1 || need+=(lxd)
 command -v lxc >/dev/null 2>&1 || need+=(lxd-client)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# xz builds the simplestreams test image (root.tar.xz, lxd.tar.xz), as the image servers ship it.
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"

@@ -6,12 +6,22 @@
 export const callNames = [
   'remotes.list',
   'remotes.status',
+  'remotes.probe',
+  'remotes.add',
+  'remotes.remove',
+  'remotes.rename',
+  'remotes.setDefault',
+  'remotes.trustCertificate',
+  'remotes.lxcOffer',
+  'remotes.importLxc',
+  'remotes.dismissLxcImport',
+  'app.info',
   'projects.list',
   'images.list',
   'images.get',
   'images.aliases',
 ] as const;
-export const eventNames = ['remote.status', 'images.changed'] as const;
+export const eventNames = ['remote.status', 'remotes.changed', 'images.changed'] as const;
 
 export type CallName = (typeof callNames)[number];
 export type EventName = (typeof eventNames)[number];

@@ -18,12 +18,54 @@ const projectName = z.string().min(1).max(63);
 /** A full fingerprint or a unique prefix of one, as `lxc` accepts. */
 const fingerprint = z.string().regex(/^[0-9a-f]{1,64}$/, 'a fingerprint is hexadecimal');
 
+export type RemoteProtocol = 'lxd' | 'simplestreams';
+
+/** A remote as `lxc remote list` shows it. Credentials never appear here. */
 export interface RemoteSummary {
   name: string;
-  protocol: 'lxd' | 'simplestreams';
+  protocol: RemoteProtocol;
   /** What `lxc remote list` shows as URL: `unix:///path` for the local socket. */
   addr: string;
+  /** `file access` (the unix socket), `tls` (a client certificate) or `none` (public). */
+  authType: 'file access' | 'tls' | 'none';
+  public: boolean;
+  /** Built in, like lxc's static remotes: cannot be removed or renamed. */
+  static: boolean;
   isDefault: boolean;
+}
+
+/** What a server showed before it is trusted, for the user to confirm. */
+export interface ServerProbe {
+  /** The normalized address: https://host:port. */
+  url: string;
+  certificate: { fingerprint: string; subject: string; expiresAt: string };
+  auth: 'trusted' | 'untrusted';
+  serverName: string;
+  serverVersion: string;
+  /** The name a trust token was issued for, when a token was given. */
+  tokenClientName?: string;
+}
+
+/** The `lxc` client's remotes Hangar can import on first run. */
+export interface LxcImportOffer {
+  configDir: string;
+  remotes: {
+    name: string;
+    addr: string;
+    protocol: RemoteProtocol;
+    public: boolean;
+    /** Why it cannot be imported as is (a Hangar remote has that name…). */
+    conflict?: string;
+  }[];
+  /** lxc's client certificate would become Hangar's, so its trusted remotes stay trusted. */
+  hasClientCertificate: boolean;
+}
+
+export interface AppInfo {
+  dataDir: string;
+  /** How the client key is kept: encrypted by the OS keyring, or a 0600 file like lxc's. */
+  keyStorage: 'encrypted' | 'plaintext';
+  keyStorageNotice?: string;
 }
 
 export type RemoteStatus =
@@ -35,6 +77,8 @@ export type RemoteStatus =
       auth: 'trusted' | 'untrusted';
       /** Where the connection goes: the socket path or the URL. */
       endpoint: string;
+      /** Simplestreams: when the catalog shown was fetched, and why it is not fresh. */
+      catalog?: { fetchedAt: string; offlineError?: HangarErrorData };
     }
   | {
       state: 'unreachable';
@@ -43,6 +87,8 @@ export type RemoteStatus =
       tried: string[];
       /** How the user can fix it. */
       hint: string;
+      /** The server presents another certificate than the one pinned. */
+      certificate?: { pinned: string; presented: string };
     };
 
 /** Pairs an input schema with a result type that exists only at compile time. */
@@ -52,12 +98,57 @@ const returns =
   <Result>() =>
     <Input extends z.ZodType>(input: Input) => ({ input, result: undefined as unknown as Result });
 
+/** Like lxc's, minus what would not survive as a file name (servercerts/<name>.crt). */
+const newRemoteName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'a remote name is letters, digits, ".", "_" and "-" (at most 64), and starts with a letter or digit',
+  );
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a certificate fingerprint is 64 hex digits');
+const address = z.string().trim().min(1, 'an address is required').max(2048);
+const secret = z.string().trim().min(1).max(8192);
 const onRemote = z.object({ remote: remoteName }).strict();
+const addRemote = z.discriminatedUnion('protocol', [
+  z
+    .object({
+      protocol: z.literal('lxd'),
+      name: newRemoteName,
+      /** Optional with a token: the token carries the addresses. */
+      addr: address.optional(),
+      /** The certificate fingerprint the user confirmed (trust on first use). */
+      acceptedFingerprint: sha256,
+      auth: z.discriminatedUnion('method', [
+        z.object({ method: z.literal('token'), token: secret }).strict(),
+        z.object({ method: z.literal('password'), password: secret }).strict(),
+        /** `lxc remote add --public`: no credentials, public images only. */
+        z.object({ method: z.literal('public') }).strict(),
+      ]),
+    })
+    .strict(),
+  z.object({ protocol: z.literal('simplestreams'), name: newRemoteName, addr: address }).strict(),
+]);
 const inProject = z.object({ remote: remoteName, project: projectName.optional() }).strict();
 
 export const calls = {
   'remotes.list': returns<RemoteSummary[]>()(z.object({}).strict()),
   'remotes.status': returns<RemoteStatus>()(onRemote),
+  'remotes.probe': returns<ServerProbe>()(
+    z.union([z.object({ addr: address }).strict(), z.object({ token: secret }).strict()]),
+  ),
+  'remotes.add': returns<RemoteSummary>()(addRemote),
+  'remotes.remove': returns<null>()(onRemote),
+  'remotes.rename': returns<RemoteSummary>()(onRemote.extend({ newName: newRemoteName })),
+  'remotes.setDefault': returns<null>()(onRemote),
+  /** Pins the certificate a remote now presents, after the user compared fingerprints. */
+  'remotes.trustCertificate': returns<null>()(onRemote.extend({ fingerprint: sha256 })),
+  /** The lxc remotes to offer on first run; null once answered or when there is no lxc config. */
+  'remotes.lxcOffer': returns<LxcImportOffer | null>()(z.object({}).strict()),
+  'remotes.importLxc': returns<RemoteSummary[]>()(
+    z.object({ names: z.array(remoteName).max(1000) }).strict(),
+  ),
+  'remotes.dismissLxcImport': returns<null>()(z.object({}).strict()),
+  'app.info': returns<AppInfo>()(z.object({}).strict()),
   'projects.list': returns<string[]>()(onRemote),
   'images.list': returns<LxdImage[]>()(inProject),
   'images.get': returns<LxdImage>()(inProject.extend({ fingerprint })),
@@ -67,6 +158,8 @@ export const calls = {
 /** Every event name in contract-names.ts must have its payload here. */
 export interface Events extends Record<EventName, unknown> {
   'remote.status': { remote: string; status: RemoteStatus };
+  /** Remotes were added, removed, renamed or the default changed. */
+  'remotes.changed': { remotes: RemoteSummary[] };
   /** An image of a remote changed: LXD's lifecycle action, and the image when it names one. */
   'images.changed': { remote: string; project: string; action: string; fingerprint?: string };
 }

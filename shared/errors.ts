@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'lxd-unreachable' // no socket, permission denied, daemon down
   | 'lxd-error' // LXD answered with an error; its message is kept
   | 'not-found'
+  | 'certificate-changed' // a pinned server now presents another certificate
+  | 'not-trusted' // the server does not (or no longer) trust Hangar's certificate
+  | 'conflict' // a name already taken
   | 'cancelled'
   | 'internal';
 

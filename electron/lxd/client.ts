@@ -3,9 +3,41 @@
  * LXD's response envelope decoded once, operations awaited with progress
  * read from /1.0/events. Never imports electron.
  */
+import type { PeerCertificate } from 'node:tls';
 import { Agent, WebSocket, request, type Dispatcher } from 'undici';
 import { HangarError } from '../../shared/errors.js';
 import type { LxdEvent, LxdOperation } from '../../shared/lxd.js';
+import { certificateFingerprint } from '../tls/certificate.js';
+
+/** Node's codes for a server certificate that failed verification. */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HANGAR_CERT_MISMATCH',
+]);
+
+/** The system or TLS error code of a failure, looking through wrapping errors. */
+export function systemErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('UND_ERR') && code !== 'lxd-unreachable')
+      return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** True when a request failed because the server's certificate was not the one trusted. */
+export function isCertificateError(error: unknown): boolean {
+  return CERTIFICATE_ERRORS.has(systemErrorCode(error) ?? '');
+}
 
 export type LxdEndpoint =
   | { kind: 'unix'; socketPath: string }
@@ -50,7 +82,7 @@ export function describeEndpoint(endpoint: LxdEndpoint): string {
 
 /** Network-level failures: the server could not be reached at all. */
 function unreachable(endpoint: LxdEndpoint, error: unknown): HangarError {
-  const code = (error as { code?: unknown }).code;
+  const code = systemErrorCode(error);
   const where = describeEndpoint(endpoint);
   const reasons: Record<string, string> = {
     ENOENT: 'the socket does not exist (is LXD installed and running?)',
@@ -59,6 +91,13 @@ function unreachable(endpoint: LxdEndpoint, error: unknown): HangarError {
     ECONNRESET: 'the connection was reset',
     UND_ERR_SOCKET: 'the connection closed unexpectedly',
     UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+    ENOTFOUND: 'no such host',
+    EAI_AGAIN: 'the host name could not be resolved',
+    EHOSTUNREACH: 'the host is unreachable',
+    HANGAR_CERT_MISMATCH: 'the server presented another certificate than the one trusted',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'the server presented another certificate than the one trusted',
+    ERR_TLS_CERT_ALTNAME_INVALID: "the server's certificate does not name this host",
+    CERT_HAS_EXPIRED: "the server's certificate has expired",
   };
   const reason =
     (typeof code === 'string' ? reasons[code] : undefined) ??
@@ -81,13 +120,24 @@ export class LxdClient {
       this.dispatcher = new Agent({ connect: { socketPath: endpoint.socketPath } });
     } else {
       this.origin = endpoint.url.replace(/\/+$/, '');
+      const pinned =
+        endpoint.serverCert === undefined ? undefined : certificateFingerprint(endpoint.serverCert);
       this.dispatcher = new Agent({
         connect: {
           cert: endpoint.clientCert,
           key: endpoint.clientKey,
           ca: endpoint.serverCert,
-          // LXD's self-signed certificates rarely name the address: trust is the pinned certificate.
-          ...(endpoint.serverCert === undefined ? {} : { checkServerIdentity: () => undefined }),
+          // LXD's self-signed certificates rarely name the address: trust is the pinned certificate itself.
+          ...(pinned === undefined
+            ? {}
+            : {
+                checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+                  certificateFingerprint(cert.raw) === pinned
+                    ? undefined
+                    : Object.assign(new Error('the server certificate is not the pinned one'), {
+                        code: 'HANGAR_CERT_MISMATCH',
+                      }),
+              }),
         },
       });
     }
@@ -253,7 +303,9 @@ export class LxdClient {
     };
   }
 
+  /** Closing twice is harmless (a connection and a caller may both close). */
   async close(): Promise<void> {
+    if (this.dispatcher.closed || this.dispatcher.destroyed) return;
     await this.dispatcher.close();
   }
 }

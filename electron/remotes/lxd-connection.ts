@@ -5,9 +5,20 @@
  */
 import type { RemoteStatus } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
-import type { LxdServerInfo } from '../../shared/lxd.js';
+import type { AliasEntry } from '../../shared/images/changes.js';
+import type { LxdImage, LxdServerInfo } from '../../shared/lxd.js';
 import type { EventHub } from '../event-hub.js';
-import { LxdClient, describeEndpoint, type LxdEndpoint } from '../lxd/client.js';
+import { listImages } from '../images/list.js';
+import {
+  LxdClient,
+  describeEndpoint,
+  isCertificateError,
+  systemErrorCode,
+  type LxdEndpoint,
+} from '../lxd/client.js';
+import { certificateFingerprint } from '../tls/certificate.js';
+import type { ImageSource } from './image-source.js';
+import { presentedCertificate } from './trust.js';
 
 export interface ConnectionTarget {
   /** Undefined when there is nothing to connect to (no socket found). */
@@ -16,18 +27,15 @@ export interface ConnectionTarget {
   tried: string[];
   /** How to fix a failure, given the system error code if there was one. */
   hint: (errorCode: string | undefined) => string;
-}
-
-function systemErrorCode(error: HangarError): string | undefined {
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
+  /** A remote added with credentials must be trusted: an untrusted answer means it was revoked. */
+  expectTrusted: boolean;
 }
 
 function sameEndpoint(a: LxdEndpoint, b: LxdEndpoint): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export class LxdConnection {
+export class LxdConnection implements ImageSource {
   private current: RemoteStatus = { state: 'connecting' };
   private client: LxdClient | undefined;
   private events: { close: () => void } | undefined;
@@ -37,7 +45,7 @@ export class LxdConnection {
 
   constructor(
     readonly remote: string,
-    private readonly locate: () => ConnectionTarget,
+    private readonly locate: () => Promise<ConnectionTarget>,
     private readonly hub: EventHub,
     private readonly retryMs = 2000,
   ) {}
@@ -46,19 +54,20 @@ export class LxdConnection {
     return this.current;
   }
 
-  /** Where the remote is, as `lxc remote list` shows it: the socket used, or the first one tried. */
-  get address(): string {
-    const { endpoint, tried } = this.locate();
-    if (endpoint === undefined) return `unix://${tried[0] ?? ''}`;
-    return endpoint.kind === 'unix' ? `unix://${endpoint.socketPath}` : endpoint.url;
-  }
-
   /** Connects (once at a time) and keeps retrying in the background on failure. */
   connect(): Promise<void> {
     this.connecting ??= this.attempt().finally(() => {
       this.connecting = undefined;
     });
     return this.connecting;
+  }
+
+  /** Forgets the current client (new credentials or certificate) and connects again. */
+  async reconnect(): Promise<void> {
+    await this.connecting;
+    void this.client?.close();
+    this.client = undefined;
+    await this.connect();
   }
 
   /** A client for a call; connects first when the remote is not online. */
@@ -71,16 +80,56 @@ export class LxdConnection {
     return this.client;
   }
 
-  /** A call found the server gone: show it now rather than at the next event. */
-  reportFailure(error: HangarError): void {
-    if (error.code === 'lxd-unreachable' && this.current.state === 'online') {
-      this.setUnreachable(error, this.locate());
+  /** Runs `work` with the client; a lost server updates the remote's status at once. */
+  async use<T>(work: (client: LxdClient) => Promise<T>): Promise<T> {
+    const client = await this.getClient();
+    try {
+      return await work(client);
+    } catch (error) {
+      const failure = HangarError.from(error);
+      if (failure.code === 'lxd-unreachable' && this.current.state === 'online') {
+        void this.locate().then((target) => this.setUnreachable(failure, target));
+      }
+      throw error;
     }
+  }
+
+  listImages(project: string | undefined): Promise<LxdImage[]> {
+    return this.use((client) => listImages(client, project));
+  }
+
+  getImage(fingerprint: string, project: string | undefined): Promise<LxdImage> {
+    return this.use((client) => client.get<LxdImage>(`/1.0/images/${fingerprint}`, { project }));
+  }
+
+  listAliases(project: string | undefined): Promise<AliasEntry[]> {
+    return this.use((client) =>
+      client.get<AliasEntry[]>('/1.0/images/aliases', { query: { recursion: '1' }, project }),
+    );
+  }
+
+  listProjects(): Promise<string[]> {
+    return this.use(async (client) => {
+      if (this.current.state === 'online' && this.current.auth === 'untrusted') return ['default'];
+      const urls = await client.get<string[]>('/1.0/projects');
+      return urls.map((url) => decodeURIComponent(url.slice(url.lastIndexOf('/') + 1))).sort();
+    });
   }
 
   private async attempt(): Promise<void> {
     clearTimeout(this.retryTimer);
-    const target = this.locate();
+    let target: ConnectionTarget;
+    try {
+      target = await this.locate();
+    } catch (error) {
+      this.setUnreachable(HangarError.from(error), {
+        endpoint: undefined,
+        tried: [],
+        hint: () => 'Remove the remote and add it again.',
+        expectTrusted: false,
+      });
+      return;
+    }
     if (target.endpoint === undefined) {
       const error = new HangarError(
         'lxd-unreachable',
@@ -96,38 +145,14 @@ export class LxdConnection {
     const client = this.client;
     try {
       const info = await client.get<LxdServerInfo>('/1.0');
-      const stream = client.openEvents(
-        ['lifecycle'],
-        { allProjects: info.auth === 'trusted' },
-        (event) => {
-          const action = typeof event.metadata.action === 'string' ? event.metadata.action : '';
-          if (!action.startsWith('image-')) return;
-          const source = typeof event.metadata.source === 'string' ? event.metadata.source : '';
-          const fingerprint = /^\/1\.0\/images\/([0-9a-f]{64})$/.exec(source)?.[1];
-          this.hub.emit('images.changed', {
-            remote: this.remote,
-            project: event.project ?? 'default',
-            action,
-            ...(fingerprint === undefined ? {} : { fingerprint }),
-          });
-        },
-        (reason) => {
-          if (this.events !== stream || this.stopped) return;
-          this.events = undefined;
-          this.setUnreachable(
-            new HangarError(
-              'lxd-unreachable',
-              `Lost the connection to LXD at ${describeEndpoint(client.endpoint)}: ${reason}.`,
-            ),
-            this.locate(),
-          );
-        },
-      );
-      // Swap before closing: the old stream's close must not read as a lost server.
-      const previous = this.events;
-      this.events = stream;
-      previous?.close();
-      await stream.opened;
+      if (info.auth !== 'trusted' && target.expectTrusted) {
+        throw new HangarError(
+          'not-trusted',
+          `The server no longer trusts Hangar's client certificate (it was removed from its trust store). Remove the remote "${this.remote}" and add it again with a new trust token.`,
+        );
+      }
+      // Untrusted clients may not follow events; a public remote is listed on demand.
+      if (info.auth === 'trusted') await this.followEvents(client);
       this.setStatus({
         state: 'online',
         serverName: info.environment?.server_name ?? '',
@@ -136,11 +161,77 @@ export class LxdConnection {
         endpoint: describeEndpoint(client.endpoint),
       });
     } catch (error) {
-      this.setUnreachable(HangarError.from(error), target);
+      await this.failed(error, target);
     }
   }
 
-  private setUnreachable(error: HangarError, target: ConnectionTarget): void {
+  private async followEvents(client: LxdClient): Promise<void> {
+    const stream = client.openEvents(
+      ['lifecycle'],
+      { allProjects: true },
+      (event) => {
+        const action = typeof event.metadata.action === 'string' ? event.metadata.action : '';
+        if (!action.startsWith('image-')) return;
+        const source = typeof event.metadata.source === 'string' ? event.metadata.source : '';
+        const fingerprint = /^\/1\.0\/images\/([0-9a-f]{64})$/.exec(source)?.[1];
+        this.hub.emit('images.changed', {
+          remote: this.remote,
+          project: event.project ?? 'default',
+          action,
+          ...(fingerprint === undefined ? {} : { fingerprint }),
+        });
+      },
+      (reason) => {
+        if (this.events !== stream || this.stopped) return;
+        this.events = undefined;
+        void this.locate().then((target) =>
+          this.setUnreachable(
+            new HangarError(
+              'lxd-unreachable',
+              `Lost the connection to LXD at ${describeEndpoint(client.endpoint)}: ${reason}.`,
+            ),
+            target,
+          ),
+        );
+      },
+    );
+    // Swap before closing: the old stream's close must not read as a lost server.
+    const previous = this.events;
+    this.events = stream;
+    previous?.close();
+    await stream.opened;
+  }
+
+  /** A pinned server presenting another certificate is told apart from a server that is down. */
+  private async failed(error: unknown, target: ConnectionTarget): Promise<void> {
+    const endpoint = target.endpoint;
+    if (
+      endpoint?.kind === 'https' &&
+      endpoint.serverCert !== undefined &&
+      isCertificateError(error)
+    ) {
+      const pinned = certificateFingerprint(endpoint.serverCert);
+      const presented = await presentedCertificate(endpoint.url).catch(() => undefined);
+      if (presented !== undefined && presented.fingerprint !== pinned) {
+        this.setUnreachable(
+          new HangarError(
+            'certificate-changed',
+            `${endpoint.url} now presents a different certificate than the one Hangar trusted. This happens when the server was reinstalled or its certificate renewed, and also when someone is intercepting the connection. Compare the fingerprints with \`lxc info\` on the server before trusting the new one.`,
+          ),
+          target,
+          { pinned, presented: presented.fingerprint },
+        );
+        return;
+      }
+    }
+    this.setUnreachable(HangarError.from(error), target);
+  }
+
+  private setUnreachable(
+    error: HangarError,
+    target: ConnectionTarget,
+    certificate?: { pinned: string; presented: string },
+  ): void {
     const events = this.events;
     this.events = undefined;
     events?.close();
@@ -148,9 +239,12 @@ export class LxdConnection {
       state: 'unreachable',
       error: error.toData(),
       tried: target.tried,
-      hint: target.hint(systemErrorCode(error)),
+      hint: target.hint(systemErrorCode(error.cause)),
+      ...(certificate === undefined ? {} : { certificate }),
     });
-    if (!this.stopped) {
+    // Only the user can fix trust: retrying would ask the server the same question forever.
+    const userMustAct = error.code === 'certificate-changed' || error.code === 'not-trusted';
+    if (!this.stopped && !userMustAct) {
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => void this.connect(), this.retryMs);
     }

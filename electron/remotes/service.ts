@@ -1,17 +1,49 @@
 import type { Handlers } from '../../shared/contract.js';
 import type { RemoteRegistry } from './registry.js';
-import { withRemote } from './with-remote.js';
 
 export function remoteHandlers(
   remotes: RemoteRegistry,
-): Pick<Handlers, 'remotes.list' | 'remotes.status' | 'projects.list'> {
+): Pick<
+  Handlers,
+  | 'remotes.list'
+  | 'remotes.status'
+  | 'remotes.probe'
+  | 'remotes.add'
+  | 'remotes.remove'
+  | 'remotes.rename'
+  | 'remotes.setDefault'
+  | 'remotes.trustCertificate'
+  | 'remotes.lxcOffer'
+  | 'remotes.importLxc'
+  | 'remotes.dismissLxcImport'
+  | 'app.info'
+  | 'projects.list'
+> {
   return {
     'remotes.list': () => Promise.resolve(remotes.list()),
     'remotes.status': ({ remote }) => Promise.resolve(remotes.connection(remote).status),
-    'projects.list': ({ remote }) =>
-      withRemote(remotes, remote, async (client) => {
-        const urls = await client.get<string[]>('/1.0/projects');
-        return urls.map((url) => decodeURIComponent(url.slice(url.lastIndexOf('/') + 1))).sort();
-      }),
+    'remotes.probe': (input) => remotes.probe(input),
+    'remotes.add': (input) => remotes.add(input),
+    'remotes.remove': async ({ remote }) => {
+      await remotes.remove(remote);
+      return null;
+    },
+    'remotes.rename': ({ remote, newName }) => remotes.rename(remote, newName),
+    'remotes.setDefault': async ({ remote }) => {
+      await remotes.setDefault(remote);
+      return null;
+    },
+    'remotes.trustCertificate': async ({ remote, fingerprint }) => {
+      await remotes.trustCertificate(remote, fingerprint);
+      return null;
+    },
+    'remotes.lxcOffer': () => remotes.lxcOffer(),
+    'remotes.importLxc': ({ names }) => remotes.importLxc(names),
+    'remotes.dismissLxcImport': async () => {
+      await remotes.dismissLxcImport();
+      return null;
+    },
+    'app.info': () => Promise.resolve(remotes.appInfo()),
+    'projects.list': ({ remote }) => remotes.connection(remote).listProjects(),
   };
 }

@@ -1,50 +1,81 @@
-import { useCallback, useEffect } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ImageChange } from '../../shared/images/changes';
 import { api } from '../api/hangar';
 import { UnreachableScreen } from '../connection/Unreachable';
 import { ImagesScreen } from '../images/ImagesScreen';
 import { useImages } from '../images/images-store';
-import { useConnection } from './connection-store';
+import { AddRemoteDialog } from '../remotes/AddRemoteDialog';
+import { LxcImportOffer } from '../remotes/LxcImportOffer';
+import { RemoteActions } from '../remotes/RemoteActions';
+import { RemotesNav } from '../remotes/RemotesNav';
+import { useConnection, useRemoteStatus } from './connection-store';
 
 const CHANGE_DEBOUNCE_MS = 100;
 
 export function App() {
-  const { remote, project, projects, status, setStatus, setProject, loadProjects } =
-    useConnection();
+  const {
+    remote,
+    remotes,
+    project,
+    projects,
+    setRemotes,
+    setStatus,
+    loadRemotes,
+    selectRemote,
+    setProject,
+    loadProjects,
+  } = useConnection();
+  const status = useRemoteStatus(remote);
+  const summary = remotes.find((candidate) => candidate.name === remote);
   const load = useImages((state) => state.load);
   const applyChanges = useImages((state) => state.applyChanges);
-  const reload = useCallback(() => void load(remote, project), [load, remote, project]);
+  const [adding, setAdding] = useState(false);
+  const reload = useCallback(() => {
+    if (remote !== undefined) void load(remote, project);
+  }, [load, remote, project]);
+
+  useEffect(() => {
+    void loadRemotes();
+  }, [loadRemotes]);
 
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let batch: ImageChange[] = [];
-    const unsubscribe = api.subscribe(({ event, payload }) => {
-      if (payload.remote !== remote) return;
-      if (event === 'remote.status') {
-        setStatus(payload.status);
-      } else if (payload.project === project) {
+    const unsubscribe = api.subscribe((message) => {
+      if (message.event === 'remotes.changed') {
+        setRemotes(message.payload.remotes);
+      } else if (message.event === 'remote.status') {
+        setStatus(message.payload.remote, message.payload.status);
+      } else if (message.payload.remote === remote && message.payload.project === project) {
         // Bursts of lifecycle events (an import with aliases) are applied together.
-        batch.push(payload);
+        batch.push(message.payload);
         clearTimeout(timer);
         timer = setTimeout(() => {
-          void applyChanges(remote, project, batch);
+          void applyChanges(message.payload.remote, project, batch);
           batch = [];
         }, CHANGE_DEBOUNCE_MS);
       }
     });
-    void api.remotes.status({ remote }).then(setStatus);
     return () => {
       clearTimeout(timer);
       unsubscribe();
     };
-  }, [remote, project, applyChanges, setStatus]);
+  }, [remote, project, applyChanges, setRemotes, setStatus]);
 
+  // A new view lists at once; a remote coming back after being unreachable lists again.
   const online = status.state === 'online';
   useEffect(() => {
-    if (!online) return;
     reload();
-    void loadProjects();
-  }, [online, reload, loadProjects]);
+  }, [reload]);
+  const previousState = useRef(status.state);
+  useEffect(() => {
+    const wasUnreachable = previousState.current === 'unreachable';
+    previousState.current = status.state;
+    if (status.state === 'online' && wasUnreachable) reload();
+  }, [status.state, reload]);
+  useEffect(() => {
+    if (online) void loadProjects();
+  }, [online, remote, loadProjects]);
 
   return (
     <div className="app">
@@ -55,16 +86,21 @@ export function App() {
           {status.state === 'online' ? (
             <span className="muted">
               {' '}
-              · {status.serverName} · LXD {status.serverVersion}
+              · {status.serverName}
+              {summary?.protocol === 'lxd' ? ` · LXD ${status.serverVersion}` : ' · simplestreams'}
+              {status.auth === 'untrusted' && summary?.protocol === 'lxd'
+                ? ' · public images only'
+                : ''}
             </span>
           ) : null}
         </span>
+        {summary === undefined ? null : <RemoteActions key={summary.name} remote={summary} />}
         <label className="project">
           Project{' '}
           <select
             value={project}
             onChange={(event) => setProject(event.target.value)}
-            disabled={!online}
+            disabled={!online || summary?.protocol !== 'lxd'}
           >
             {projects.map((name) => (
               <option key={name}>{name}</option>
@@ -72,17 +108,40 @@ export function App() {
           </select>
         </label>
       </header>
-      {status.state === 'unreachable' ? (
-        <UnreachableScreen status={status} onRetry={reload} />
-      ) : status.state === 'connecting' ? (
-        <main className="connecting" aria-busy="true">
-          <p>Connecting to LXD…</p>
-        </main>
-      ) : (
-        <main className="content">
-          <ImagesScreen onRefresh={reload} />
-        </main>
-      )}
+      <div className="body">
+        <RemotesNav onAdd={() => setAdding(true)} />
+        <div className="main-column">
+          <LxcImportOffer />
+          {remote === undefined ? (
+            <main className="connecting" aria-busy="true">
+              <p>Loading remotes…</p>
+            </main>
+          ) : status.state === 'unreachable' ? (
+            <UnreachableScreen remote={remote} status={status} onRetry={reload} />
+          ) : status.state === 'connecting' ? (
+            <main className="connecting" aria-busy="true">
+              <p>
+                {summary?.protocol === 'simplestreams'
+                  ? `Reading the catalog of ${remote}…`
+                  : `Connecting to ${remote}…`}
+              </p>
+            </main>
+          ) : (
+            <main className="content">
+              <ImagesScreen onRefresh={reload} />
+            </main>
+          )}
+        </div>
+      </div>
+      {adding ? (
+        <AddRemoteDialog
+          onClose={() => setAdding(false)}
+          onAdded={(added) => {
+            setAdding(false);
+            selectRemote(added.name);
+          }}
+        />
+      ) : null}
     </div>
   );
 }

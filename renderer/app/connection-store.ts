@@ -1,40 +1,97 @@
 import { create } from 'zustand';
-import type { RemoteStatus } from '../../shared/contract';
+import type { RemoteStatus, RemoteSummary } from '../../shared/contract';
 import { api } from '../api/hangar';
 
 interface ConnectionState {
-  remote: string;
+  remotes: RemoteSummary[];
+  /** Every remote's last known status, for the sidebar. */
+  statuses: Record<string, RemoteStatus>;
+  /** The remote on screen; undefined until the list arrived and none is linked. */
+  remote: string | undefined;
   project: string;
   projects: string[];
-  status: RemoteStatus;
-  setStatus: (status: RemoteStatus) => void;
+  setRemotes: (remotes: RemoteSummary[]) => void;
+  setStatus: (remote: string, status: RemoteStatus) => void;
+  loadRemotes: () => Promise<void>;
+  selectRemote: (remote: string) => void;
   setProject: (project: string) => void;
   loadProjects: () => Promise<void>;
 }
 
-/** The project lives in the URL (#project=name) so a view can be linked and survives a reload. */
-function projectFromUrl(): string {
-  return new URLSearchParams(location.hash.slice(1)).get('project') ?? 'default';
+/** The view lives in the URL (#remote=…&project=…) so it can be linked and survives a reload. */
+function fromUrl(): { remote: string | undefined; project: string } {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return { remote: params.get('remote') ?? undefined, project: params.get('project') ?? 'default' };
 }
 
-export const useConnection = create<ConnectionState>((set, get) => ({
-  remote: 'local',
-  project: projectFromUrl(),
-  projects: ['default'],
-  status: { state: 'connecting' },
-  setStatus: (status) => set({ status }),
-  setProject: (project) => {
-    history.replaceState(null, '', `#${new URLSearchParams({ project }).toString()}`);
-    set({ project });
-  },
-  loadProjects: async () => {
-    try {
+export function remoteHref(remote: string, project = 'default'): string {
+  return `#${new URLSearchParams({ remote, project }).toString()}`;
+}
+
+const CONNECTING: RemoteStatus = { state: 'connecting' };
+
+export const useConnection = create<ConnectionState>((set, get) => {
+  const writeUrl = () => {
+    const { remote, project } = get();
+    if (remote !== undefined) history.replaceState(null, '', remoteHref(remote, project));
+  };
+  // Links in the sidebar change the hash; the store follows.
+  window.addEventListener('hashchange', () => {
+    const next = fromUrl();
+    if (next.remote !== get().remote || next.project !== get().project)
+      set({ remote: next.remote ?? get().remote, project: next.project, projects: [next.project] });
+  });
+
+  return {
+    remotes: [],
+    statuses: {},
+    ...fromUrl(),
+    projects: [fromUrl().project],
+    setRemotes: (remotes) => {
+      const { remote } = get();
+      // A removed or renamed remote on screen falls back to the default one.
+      const current =
+        remote !== undefined && remotes.some((candidate) => candidate.name === remote)
+          ? remote
+          : remotes.find((candidate) => candidate.isDefault)?.name;
+      set({ remotes, remote: current, ...(current === remote ? {} : { project: 'default' }) });
+      writeUrl();
+    },
+    setStatus: (remote, status) => set({ statuses: { ...get().statuses, [remote]: status } }),
+    loadRemotes: async () => {
+      const remotes = await api.remotes.list({});
+      get().setRemotes(remotes);
+      const statuses = await Promise.all(
+        remotes.map(
+          async ({ name }) => [name, await api.remotes.status({ remote: name })] as const,
+        ),
+      );
+      set({ statuses: Object.fromEntries(statuses) });
+    },
+    selectRemote: (remote) => {
+      set({ remote, project: 'default', projects: ['default'] });
+      writeUrl();
+    },
+    setProject: (project) => {
+      set({ project });
+      writeUrl();
+    },
+    loadProjects: async () => {
       const { remote, project } = get();
-      const projects = await api.projects.list({ remote });
-      // A linked project that does not exist still shows, with LXD's error in the list.
-      set({ projects: projects.includes(project) ? projects : [...projects, project] });
-    } catch {
-      // The image list shows the connection error; the picker keeps what it had.
-    }
-  },
-}));
+      if (remote === undefined) return;
+      try {
+        const projects = await api.projects.list({ remote });
+        // A linked project that does not exist still shows, with LXD's error in the list.
+        set({ projects: projects.includes(project) ? projects : [...projects, project] });
+      } catch {
+        // The image list shows the connection error; the picker keeps what it had.
+      }
+    },
+  };
+});
+
+export function useRemoteStatus(remote: string | undefined): RemoteStatus {
+  return useConnection((state) =>
+    remote === undefined ? CONNECTING : (state.statuses[remote] ?? CONNECTING),
+  );
+}

@@ -2,6 +2,8 @@
 import { useDeferredValue, useMemo } from 'react';
 import { filterImages, parseFilter } from '../../shared/images/filter';
 import { compareListRows, toImageRow } from '../../shared/images/format';
+import { useConnection, useRemoteStatus } from '../app/connection-store';
+import { age } from '../common/format';
 import { ImageDetails } from './ImageDetails';
 import { ImageTable } from './ImageTable';
 import { useImages } from './images-store';
@@ -20,6 +22,8 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
     [filtered],
   );
   const selectedImage = images.find((image) => image.fingerprint === selected);
+  const status = useRemoteStatus(useConnection((state) => state.remote));
+  const catalog = status.state === 'online' ? status.catalog : undefined;
 
   return (
     <div className="images-screen">
@@ -40,6 +44,12 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
           Refresh
         </button>
       </div>
+      {catalog?.offlineError === undefined ? null : (
+        <p className="notice">
+          Offline: showing the catalog read {age(catalog.fetchedAt)} ({catalog.offlineError.message}
+          )
+        </p>
+      )}
       {error === undefined ? null : (
         <p className="error" role="alert">
           Could not list images: {error.message}

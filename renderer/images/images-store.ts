@@ -32,12 +32,15 @@ function serially(task: () => Promise<void>): Promise<void> {
 
 export const useImages = create<ImagesState>((set, get) => {
   const listAll = async (remote: string, project: string) => {
+    const scope = scopeOf(remote, project);
+    // Another remote or project: its rows must not show under the new name while it loads.
+    if (get().scope !== scope)
+      set({ images: [], scope, loaded: false, selected: undefined, error: undefined });
     set({ loading: true });
     try {
       const images = await api.images.list({ remote, project });
       set({
         images,
-        scope: scopeOf(remote, project),
         loaded: true,
         loading: false,
         error: undefined,

@@ -1,0 +1,20 @@
+import { performance } from 'node:perf_hooks';
+
+export const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+export const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ??
+  NaN;
+
+export async function time(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+export function report(name: string, hangar: number, lxc: number): void {
+  console.log(
+    `${name.padEnd(44)} hangar ${hangar.toFixed(1).padStart(8)} ms   lxc ${lxc.toFixed(1).padStart(8)} ms   ratio ${(hangar / lxc).toFixed(2)}`,
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * The renderer's whole view of Hangar, through the web bridge exactly as the
+ * page sees it: after adding a token-trusted remote and calling every call
+ * of the contract, no response and no event carries the client key, the
+ * certificate, the trust token or the password.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
+import { callNames, type CallName } from '../../shared/contract.js';
+import { createHangar } from '../hangar.js';
+import { plaintextCodec } from '../remotes/identity.js';
+import { startBridge } from './server.js';
+
+const run = promisify(execFile);
+const sandbox = inject('sandbox');
+
+it('no key, certificate, token or password crosses to the renderer', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hangar-secrets-'));
+  const hangar = await createHangar({
+    env: { LXD_DIR: sandbox.localDir, HOME: dataDir },
+    dataDir,
+    secrets: plaintextCodec('test'),
+  });
+  const staticDir = await mkdtemp(join(tmpdir(), 'hangar-static-'));
+  const bridge = await startBridge({ hangar, staticDir });
+  const { host } = new URL(bridge.origin);
+  const headers = {
+    authorization: `Bearer ${bridge.token}`,
+    'content-type': 'application/json',
+  };
+  const seen: string[] = [];
+  const events = new WebSocket(`${bridge.origin.replace('http', 'ws')}/api/events`, {
+    headers: { authorization: headers.authorization, host, origin: bridge.origin },
+  });
+  events.on('message', (data: Buffer) => seen.push(data.toString()));
+  await new Promise((resolve, reject) => {
+    events.once('open', resolve);
+    events.once('error', reject);
+  });
+
+  const call = async (name: CallName, input: unknown): Promise<unknown> => {
+    const response = await fetch(`${bridge.origin}/api/call/${name}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(input),
+    });
+    const text = await response.text();
+    seen.push(text);
+    return JSON.parse(text);
+  };
+
+  try {
+    const { stdout } = await run('lxc', ['config', 'trust', 'add', '--name', 'hangar-secrets'], {
+      env: { ...process.env, LXD_DIR: sandbox.remoteDir },
+    });
+    const token = stdout.trim().split('\n').at(-1) ?? '';
+    const tokenSecret = (JSON.parse(Buffer.from(token, 'base64').toString()) as { secret: string })
+      .secret;
+    const password = 'hunter2-never-shown';
+
+    const probe = (await call('remotes.probe', { token })) as {
+      value: { certificate: { fingerprint: string } };
+    };
+    const fingerprint = probe.value.certificate.fingerprint;
+    // A wrong password's error must not echo it either.
+    await call('remotes.add', {
+      protocol: 'lxd',
+      name: 'with-password',
+      addr: sandbox.remoteHttps,
+      acceptedFingerprint: fingerprint,
+      auth: { method: 'password', password },
+    });
+    const added = await call('remotes.add', {
+      protocol: 'lxd',
+      name: 'secret-test',
+      acceptedFingerprint: fingerprint,
+      auth: { method: 'token', token },
+    });
+    expect(added).toMatchObject({ ok: true });
+
+    // Every call of the contract, with inputs that succeed where they can.
+    const inputs: Record<CallName, unknown> = {
+      'remotes.list': {},
+      'remotes.status': { remote: 'secret-test' },
+      'remotes.probe': { addr: sandbox.remoteHttps },
+      'remotes.add': { protocol: 'simplestreams', name: 'nowhere', addr: 'https://127.0.0.1:1' },
+      'remotes.rename': { remote: 'secret-test', newName: 'renamed' },
+      'remotes.setDefault': { remote: 'renamed' },
+      'remotes.trustCertificate': { remote: 'renamed', fingerprint },
+      'remotes.lxcOffer': {},
+      'remotes.importLxc': { names: [] },
+      'remotes.dismissLxcImport': {},
+      'app.info': {},
+      'projects.list': { remote: 'renamed' },
+      'images.list': { remote: 'renamed' },
+      'images.get': { remote: 'renamed', fingerprint: sandbox.fixtures[0]?.fingerprint },
+      'images.aliases': { remote: 'renamed' },
+      'remotes.remove': { remote: 'renamed' },
+    };
+    for (const name of callNames) await call(name, inputs[name]);
+    expect(Object.keys(inputs).sort()).toEqual([...callNames].sort());
+
+    const key = await readFile(join(dataDir, 'client.key'), 'utf8');
+    const certificate = await readFile(join(dataDir, 'client.crt'), 'utf8');
+    const pemBody = (pem: string) =>
+      pem.split('\n').filter((line) => line !== '' && !line.startsWith('-----'));
+    const secrets = [
+      token,
+      tokenSecret,
+      password,
+      'PRIVATE KEY',
+      'BEGIN CERTIFICATE',
+      ...pemBody(key),
+      ...pemBody(certificate),
+    ];
+    const everything = seen.join('\n');
+    // The exchange did happen: images from the trusted remote, status events.
+    expect(everything).toContain(sandbox.fixtures[0]?.fingerprint);
+    expect(everything).toContain('"event":"remote.status"');
+    for (const secret of secrets) expect(everything).not.toContain(secret);
+  } finally {
+    events.close();
+    await bridge.close();
+    await hangar.close();
+  }
+});

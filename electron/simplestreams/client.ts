@@ -1,0 +1,388 @@
+/**
+ * A simplestreams image server's catalog, as `lxc image list <remote>:`
+ * shows it. Files are cached on disk and revalidated (If-None-Match /
+ * If-Modified-Since); a catalog is reused from memory for a few minutes;
+ * when the server fails, the last catalog read is shown with the failure.
+ *
+ * lxc itself keeps no cache (every command downloads the files again) and
+ * the LXD daemon reuses its on-disk copy for an hour, falling back to it on
+ * network errors. Hangar revalidates instead: cheap, and never stale.
+ */
+import { machine } from 'node:os';
+import { rootCertificates } from 'node:tls';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { HangarError, type HangarErrorData } from '../../shared/errors.js';
+import type { LxdImage } from '../../shared/lxd.js';
+import {
+  INDEX_PATH,
+  buildCatalog,
+  imageDownloadEntries,
+  parseIndex,
+  parseProducts,
+  type CatalogAlias,
+  type CatalogContent,
+} from './catalog.js';
+import { DiskCache, sha256Hex, type CachedFileRecord } from './disk-cache.js';
+import { networkFailure } from './network-errors.js';
+
+export interface SimplestreamsClientOptions {
+  /** Base URL, e.g. https://images.linuxcontainers.org */
+  url: string;
+  /** Where fetched files are kept between runs. */
+  cacheDir: string;
+  /** PEM of a CA trusted in addition to the system's (loopback test servers). */
+  ca?: string;
+  /** The machine's architectures, its own first (`uname -m`); LXD only uses the first. */
+  hostArchitectures?: string[];
+  /** How long a catalog is reused without asking the server. Default 5 minutes. */
+  maxAgeMs?: number;
+  /** After a failure, how long the cached catalog is shown before trying again. Default 30 s. */
+  retryAfterMs?: number;
+  /** For tests: the current time in ms. */
+  now?: () => number;
+}
+
+export interface Catalog {
+  images: LxdImage[];
+  aliases: CatalogAlias[];
+  /** When the server last sent or confirmed these files (ISO). */
+  fetchedAt: string;
+  /** The server failed: this is the copy read earlier, kept on disk. */
+  fromCache: boolean;
+  /** Why the server could not be used, when `fromCache`. */
+  offlineError?: HangarErrorData;
+}
+
+export interface LoadOptions {
+  signal?: AbortSignal;
+  /** Ask the server even if the catalog in memory is recent. */
+  force?: boolean;
+}
+
+/** One file as the server last sent or confirmed it. */
+interface FileVersion {
+  record: CachedFileRecord;
+  body: Buffer;
+  /** The server sent it (200) rather than confirmed our copy (304). */
+  sent: boolean;
+}
+
+interface Remembered {
+  catalog: Catalog;
+  /** sha256 of the index and products files it was built from. */
+  contentKey: string;
+  records: Map<string, CachedFileRecord>;
+  until: number;
+}
+
+const MINUTE = 60_000;
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export class SimplestreamsClient {
+  private readonly base: string;
+  private readonly agent: Agent;
+  private readonly dispatcher: Dispatcher;
+  private readonly cache: DiskCache;
+  private readonly hostArchitecture: string;
+  private readonly maxAge: number;
+  private readonly retryAfter: number;
+  private readonly now: () => number;
+  private remembered?: Remembered;
+  private shared?: { promise: Promise<Catalog>; controller: AbortController; waiters: number };
+
+  constructor(private readonly options: SimplestreamsClientOptions) {
+    // LXD trims one trailing slash (ConnectSimpleStreams); all of them here.
+    this.base = options.url.replace(/\/+$/, '');
+    this.agent = new Agent({
+      connect: {
+        timeout: 15_000,
+        ...(options.ca === undefined ? {} : { ca: [...rootCertificates, options.ca] }),
+      },
+      headersTimeout: 60_000,
+      bodyTimeout: 120_000,
+    });
+    // Go's http.Client, which LXD uses, follows redirects.
+    this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 10 }));
+    this.cache = new DiskCache(options.cacheDir);
+    this.hostArchitecture = options.hostArchitectures?.[0] ?? machine();
+    this.maxAge = options.maxAgeMs ?? 5 * MINUTE;
+    this.retryAfter = options.retryAfterMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The catalog: from memory when recent, else revalidated with the server. */
+  load(options: LoadOptions = {}): Promise<Catalog> {
+    const remembered = this.remembered;
+    if (options.force !== true && remembered !== undefined && this.now() < remembered.until)
+      return Promise.resolve(remembered.catalog);
+    return this.join(options.signal);
+  }
+
+  /** Asks the server now, whatever is in memory. */
+  refresh(options: { signal?: AbortSignal } = {}): Promise<Catalog> {
+    return this.load({ ...options, force: true });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** Concurrent loads share one download, cancelled only when every caller gave up. */
+  private join(signal: AbortSignal | undefined): Promise<Catalog> {
+    if (this.shared === undefined) {
+      const controller = new AbortController();
+      const promise = this.loadOnce(controller.signal).finally(() => {
+        this.shared = undefined;
+      });
+      this.shared = { promise, controller, waiters: 0 };
+    }
+    const shared = this.shared;
+    shared.waiters++;
+    return new Promise<Catalog>((resolve, reject) => {
+      const abandon = () => {
+        if (--shared.waiters === 0) shared.controller.abort();
+        reject(new HangarError('cancelled', `Loading ${this.base} was cancelled.`));
+      };
+      shared.promise.then(
+        (catalog) => {
+          signal?.removeEventListener('abort', abandon);
+          resolve(catalog);
+        },
+        (error: unknown) => {
+          signal?.removeEventListener('abort', abandon);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+      if (signal?.aborted === true) abandon();
+      else signal?.addEventListener('abort', abandon, { once: true });
+    });
+  }
+
+  private async loadOnce(signal: AbortSignal): Promise<Catalog> {
+    try {
+      return await this.loadFromServer(signal);
+    } catch (error) {
+      const failure = HangarError.from(error);
+      if (failure.code === 'cancelled' || signal.aborted) throw failure;
+      const cached = await this.fallback(failure);
+      if (cached === undefined) throw failure;
+      return cached;
+    }
+  }
+
+  private fileUrl(path: string): string {
+    // shared.JoinUrls: path.Join of the base path and the file's.
+    const url = new URL(this.base);
+    const joined = `${url.pathname}/${path}`
+      .split('/')
+      .filter((part) => part !== '' && part !== '.');
+    const parts: string[] = [];
+    for (const part of joined)
+      if (part === '..') parts.pop();
+      else parts.push(part);
+    url.pathname = `/${parts.join('/')}`;
+    return url.toString();
+  }
+
+  private async loadFromServer(signal: AbortSignal): Promise<Catalog> {
+    const indexUrl = this.fileUrl(INDEX_PATH);
+    const index = await this.fetchFile(indexUrl, signal, true);
+    const entries = imageDownloadEntries(parseIndex(index.body, indexUrl));
+    if (entries.length === 0)
+      throw new HangarError(
+        'lxd-error',
+        `${indexUrl} lists no image-downloads: ${this.base} serves no LXD images.`,
+      );
+    // LXD skips entries that list no products; each file is read once.
+    const urls = [
+      ...new Set(
+        entries.filter((entry) => entry.products.length > 0).map((e) => this.fileUrl(e.path)),
+      ),
+    ];
+    const products = await Promise.all(urls.map((url) => this.fetchFile(url, signal, false)));
+    const versions = [index, ...products];
+    const contentKey = versions.map((version) => version.record.sha256).join(',');
+    const remembered = this.remembered;
+    const content =
+      remembered?.contentKey === contentKey
+        ? remembered.catalog
+        : this.build(products.map((file) => ({ url: file.record.url, body: file.body })));
+    // A cache that cannot be written costs the next offline fallback, not this load.
+    await Promise.all(
+      versions.map((version) =>
+        this.cache
+          .write(version.record, version.sent ? version.body : undefined)
+          .catch(() => undefined),
+      ),
+    );
+    const catalog: Catalog = {
+      images: content.images,
+      aliases: content.aliases,
+      fetchedAt: new Date(this.now()).toISOString(),
+      fromCache: false,
+    };
+    this.remember(
+      catalog,
+      contentKey,
+      versions.map((version) => version.record),
+      this.maxAge,
+    );
+    return catalog;
+  }
+
+  private build(files: { url: string; body: Buffer }[]): CatalogContent {
+    return buildCatalog(
+      files.map((file) => parseProducts(file.body, file.url)),
+      { url: this.base, hostArchitecture: this.hostArchitecture },
+    );
+  }
+
+  private remember(catalog: Catalog, contentKey: string, records: CachedFileRecord[], age: number) {
+    const byUrl = new Map(records.map((record) => [record.url, record]));
+    this.remembered = { catalog, contentKey, records: byUrl, until: this.now() + age };
+  }
+
+  /** GETs one file, conditionally when a copy is known; the body is always there on return. */
+  private async fetchFile(
+    url: string,
+    signal: AbortSignal,
+    isIndex: boolean,
+  ): Promise<FileVersion> {
+    const known = this.remembered?.records.get(url) ?? (await this.cache.readRecord(url));
+    const conditional: Record<string, string> = {};
+    if (known?.etag !== undefined) conditional['if-none-match'] = known.etag;
+    if (known?.lastModified !== undefined) conditional['if-modified-since'] = known.lastModified;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        dispatcher: this.dispatcher,
+        method: 'GET',
+        headers: { accept: 'application/json', ...conditional },
+        signal,
+      });
+    } catch (error) {
+      throw networkFailure(error, url, this.options.ca !== undefined);
+    }
+    const fetchedAt = new Date(this.now()).toISOString();
+    if (response.statusCode === 304 && known !== undefined) {
+      await response.body.dump();
+      const body = await this.cache.readBody(known);
+      // Our copy went missing: ask again without conditions.
+      if (body === undefined) return this.fetchUnconditionally(url, signal, isIndex);
+      return { record: { ...known, fetchedAt }, body, sent: false };
+    }
+    return this.received(url, response, fetchedAt, isIndex);
+  }
+
+  private async fetchUnconditionally(url: string, signal: AbortSignal, isIndex: boolean) {
+    try {
+      const response = await request(url, { dispatcher: this.dispatcher, method: 'GET', signal });
+      return await this.received(url, response, new Date(this.now()).toISOString(), isIndex);
+    } catch (error) {
+      throw error instanceof HangarError
+        ? error
+        : networkFailure(error, url, this.options.ca !== undefined);
+    }
+  }
+
+  private async received(
+    url: string,
+    response: Dispatcher.ResponseData,
+    fetchedAt: string,
+    isIndex: boolean,
+  ): Promise<FileVersion> {
+    const { statusCode: status } = response;
+    if (status !== 200) {
+      await response.body.dump();
+      const answered = `${url} answered ${status}${STATUS_TEXT[status] ? ` (${STATUS_TEXT[status]})` : ''}`;
+      throw new HangarError(
+        'lxd-error',
+        isIndex && status === 404
+          ? `Not a simplestreams server: ${answered}.`
+          : isIndex
+            ? `${answered}.`
+            : `${answered}, though ${INDEX_PATH} lists it.`,
+        { status },
+      );
+    }
+    let body: Buffer;
+    try {
+      body = Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      throw networkFailure(error, url, this.options.ca !== undefined);
+    }
+    const etag = header(response.headers.etag);
+    const lastModified = header(response.headers['last-modified']);
+    const record: CachedFileRecord = {
+      url,
+      ...(etag === undefined ? {} : { etag }),
+      ...(lastModified === undefined ? {} : { lastModified }),
+      fetchedAt,
+      sha256: sha256Hex(body),
+      size: body.length,
+    };
+    return { record, body, sent: true };
+  }
+
+  /** The last catalog read, when the server failed; undefined when there is none. */
+  private async fallback(failure: HangarError): Promise<Catalog | undefined> {
+    const offline = (catalog: CatalogContent, fetchedAt: string): Catalog => ({
+      images: catalog.images,
+      aliases: catalog.aliases,
+      fetchedAt,
+      fromCache: true,
+      offlineError: failure.toData(),
+    });
+    const remembered = this.remembered;
+    if (remembered !== undefined) {
+      const catalog = offline(remembered.catalog, remembered.catalog.fetchedAt);
+      this.remembered = { ...remembered, catalog, until: this.now() + this.retryAfter };
+      return catalog;
+    }
+    const stored = await this.readStored();
+    if (stored === undefined) return undefined;
+    const records = stored.files.map((file) => file.record);
+    const oldest = records.map((record) => record.fetchedAt).sort()[0] ?? new Date(0).toISOString();
+    const catalog = offline(stored.content, oldest);
+    const contentKey = records.map((record) => record.sha256).join(',');
+    this.remember(catalog, contentKey, records, this.retryAfter);
+    return catalog;
+  }
+
+  /** The catalog as last stored on disk, if every file of it is there and readable. */
+  private async readStored() {
+    try {
+      const indexUrl = this.fileUrl(INDEX_PATH);
+      const index = await this.cache.read(indexUrl);
+      if (index === undefined) return undefined;
+      const entries = imageDownloadEntries(parseIndex(index.body, indexUrl));
+      const urls = [
+        ...new Set(entries.filter((e) => e.products.length > 0).map((e) => this.fileUrl(e.path))),
+      ];
+      const products = await Promise.all(urls.map((url) => this.cache.read(url)));
+      const files = [index];
+      for (const file of products)
+        if (file === undefined) return undefined;
+        else files.push(file);
+      const content = this.build(
+        files.slice(1).map((file) => ({ url: file.record.url, body: file.body })),
+      );
+      return { files, content };
+    } catch {
+      return undefined;
+    }
+  }
+}

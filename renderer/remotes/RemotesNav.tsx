@@ -1,0 +1,51 @@
+/** The sidebar: one link per remote with its state, and "Add remote". */
+import type { RemoteStatus } from '../../shared/contract';
+import { remoteHref, useConnection } from '../app/connection-store';
+
+function stateLabel(status: RemoteStatus | undefined): { label: string; className: string } {
+  if (status === undefined || status.state === 'connecting')
+    return { label: 'not connected yet', className: 'idle' };
+  if (status.state === 'unreachable')
+    return {
+      label: status.certificate === undefined ? 'unreachable' : 'certificate changed',
+      className: 'down',
+    };
+  if (status.catalog?.offlineError !== undefined)
+    return { label: 'offline, cached catalog', className: 'stale' };
+  return { label: 'online', className: 'up' };
+}
+
+export function RemotesNav({ onAdd }: { onAdd: () => void }) {
+  const { remotes, statuses, remote: current } = useConnection();
+  return (
+    <nav className="sidebar" aria-label="Remotes">
+      <h2>Remotes</h2>
+      <ul>
+        {remotes.map((remote) => {
+          const state = stateLabel(statuses[remote.name]);
+          return (
+            <li key={remote.name}>
+              <a
+                href={remoteHref(remote.name)}
+                aria-current={remote.name === current ? 'page' : undefined}
+                title={`${remote.addr} (${remote.protocol}, ${state.label}${remote.isDefault ? ', default remote' : ''})`}
+              >
+                <span className={`dot ${state.className}`} aria-hidden="true" />
+                <span className="remote-name">{remote.name}</span>
+                {/* The link is named by the remote alone; its title says it is the default. */}
+                {remote.isDefault ? (
+                  <span className="muted" aria-hidden="true">
+                    default
+                  </span>
+                ) : null}
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+      <button type="button" onClick={onAdd}>
+        Add remote
+      </button>
+    </nav>
+  );
+}
