@@ -92,6 +92,7 @@ try {
           addr: server.url,
         });
         if (!added.ok) throw new Error(added.error.message);
+        await list(hangar);
       }),
     );
     await hangar.close();

@@ -54,7 +54,9 @@ export function createWebTransport(): HangarTransport {
       if (!isEventName(parsed.event)) return;
       for (const listener of listeners) listener(parsed);
     });
+    const opened = socket;
     socket.addEventListener('close', () => {
+      if (socket !== opened) return;
       socket = undefined;
       if (listeners.size === 0) return;
       setTimeout(connect, retryDelay);
@@ -70,7 +72,11 @@ export function createWebTransport(): HangarTransport {
       if (socket === undefined) connect();
       return () => {
         listeners.delete(listener);
-        if (listeners.size === 0) socket?.close();
+        // A listener replaced in the same task (a React effect re-running) must not
+        // drop the socket: events sent while it reconnects would be lost.
+        queueMicrotask(() => {
+          if (listeners.size === 0) socket?.close();
+        });
       };
     },
   };

@@ -38,6 +38,7 @@ export function App() {
     void loadRemotes();
   }, [loadRemotes]);
 
+  // One subscription for the page's life: the view on screen is read when an event comes.
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let batch: ImageChange[] = [];
@@ -46,12 +47,15 @@ export function App() {
         setRemotes(message.payload.remotes);
       } else if (message.event === 'remote.status') {
         setStatus(message.payload.remote, message.payload.status);
-      } else if (message.payload.remote === remote && message.payload.project === project) {
+      } else {
+        const { remote, project } = message.payload;
+        const view = useConnection.getState();
+        if (remote !== view.remote || project !== view.project) return;
         // Bursts of lifecycle events (an import with aliases) are applied together.
         batch.push(message.payload);
         clearTimeout(timer);
         timer = setTimeout(() => {
-          void applyChanges(message.payload.remote, project, batch);
+          void applyChanges(remote, project, batch);
           batch = [];
         }, CHANGE_DEBOUNCE_MS);
       }
@@ -60,7 +64,7 @@ export function App() {
       clearTimeout(timer);
       unsubscribe();
     };
-  }, [remote, project, applyChanges, setRemotes, setStatus]);
+  }, [applyChanges, setRemotes, setStatus]);
 
   // A new view lists at once; a remote coming back after being unreachable lists again.
   const online = status.state === 'online';

@@ -61,12 +61,14 @@ export const useConnection = create<ConnectionState>((set, get) => {
     loadRemotes: async () => {
       const remotes = await api.remotes.list({});
       get().setRemotes(remotes);
-      const statuses = await Promise.all(
-        remotes.map(
-          async ({ name }) => [name, await api.remotes.status({ remote: name })] as const,
-        ),
+      const asked = get().statuses;
+      await Promise.all(
+        remotes.map(async ({ name }) => {
+          const status = await api.remotes.status({ remote: name });
+          // A status event that arrived meanwhile is newer than this answer.
+          if (get().statuses[name] === asked[name]) get().setStatus(name, status);
+        }),
       );
-      set({ statuses: Object.fromEntries(statuses) });
     },
     selectRemote: (remote) => {
       set({ remote, project: 'default', projects: ['default'] });
