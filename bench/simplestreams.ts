@@ -24,7 +24,7 @@ import { median, report, time } from './measure.js';
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10_000);
 const VERSIONS_PER_PRODUCT = 5;
 const RUNS = 5;
-const FILTER = ['os=debian', 'release=bookworm'];
+const FILTER = ['os=Debian', 'release=bookworm'];
 const run = promisify(execFile);
 
 const dir = await mkdtemp(join(tmpdir(), 'hangar-bench-ss-'));
