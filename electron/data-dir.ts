@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,4 +10,13 @@ export function defaultDataDir(env: NodeJS.ProcessEnv): string {
       ? env.XDG_CONFIG_HOME
       : join(env.HOME ?? homedir(), '.config');
   return join(config, 'hangar');
+}
+
+/** Where exports go unless the user picks a folder: $XDG_DOWNLOAD_DIR, ~/Downloads, or home. */
+export function defaultExportDir(env: NodeJS.ProcessEnv): string {
+  const home = env.HOME ?? homedir();
+  if (env.XDG_DOWNLOAD_DIR !== undefined && env.XDG_DOWNLOAD_DIR !== '')
+    return env.XDG_DOWNLOAD_DIR;
+  const downloads = join(home, 'Downloads');
+  return existsSync(downloads) ? downloads : home;
 }

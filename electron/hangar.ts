@@ -2,9 +2,13 @@
  * Hangar's main-process services, wired once. Electron's IPC and the web
  * bridge are two transports over the same handlers and event hub.
  */
+import { join } from 'node:path';
 import type { Handlers } from '../shared/contract.js';
 import { EventHub } from './event-hub.js';
 import { imageHandlers } from './images/service.js';
+import { StagedUploads } from './images/staged-uploads.js';
+import { Operations } from './operations/registry.js';
+import { operationHandlers } from './operations/service.js';
 import type { SecretCodec } from './remotes/identity.js';
 import { RemoteRegistry } from './remotes/registry.js';
 import { remoteHandlers } from './remotes/service.js';
@@ -24,18 +28,32 @@ export interface HangarOptions {
 export interface Hangar {
   handlers: Handlers;
   events: EventHub;
+  /** Files the web bridge streams in for an import (Electron passes paths instead). */
+  uploads: StagedUploads;
   close: () => Promise<void>;
 }
 
 export async function createHangar(options: HangarOptions): Promise<Hangar> {
   const events = new EventHub();
   const remotes = await RemoteRegistry.open({ ...options, hub: events });
+  const operations = new Operations(events);
+  const uploads = new StagedUploads(join(options.dataDir, 'uploads'));
   void remotes.connectAll();
   // Electron's quit and a signal handler may both close: once is enough.
   let closing: Promise<void> | undefined;
   return {
-    handlers: { ...remoteHandlers(remotes), ...imageHandlers(remotes) },
+    handlers: {
+      ...remoteHandlers(remotes),
+      ...imageHandlers(remotes, operations, uploads),
+      ...operationHandlers(remotes, operations),
+    },
     events,
-    close: () => (closing ??= remotes.close()),
+    uploads,
+    // Running transfers are cancelled (their partial files removed) before connections close.
+    close: () =>
+      (closing ??= operations
+        .close()
+        .then(() => uploads.close())
+        .then(() => remotes.close())),
   };
 }

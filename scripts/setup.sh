@@ -15,6 +15,8 @@ command -v lxc >/dev/null 2>&1 || need+=(lxd-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # xz builds the simplestreams test image (root.tar.xz, lxd.tar.xz), as the image servers ship it.
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+# debootstrap builds the real-sized Debian image of `npm run bench` (import/export).
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"

@@ -20,8 +20,20 @@ export const callNames = [
   'images.list',
   'images.get',
   'images.aliases',
+  'images.copy',
+  'images.export',
+  'images.importFiles',
+  'images.importUrl',
+  'instances.launch',
+  'operations.list',
+  'operations.cancel',
 ] as const;
-export const eventNames = ['remote.status', 'remotes.changed', 'images.changed'] as const;
+export const eventNames = [
+  'remote.status',
+  'remotes.changed',
+  'images.changed',
+  'operations.changed',
+] as const;
 
 export type CallName = (typeof callNames)[number];
 export type EventName = (typeof eventNames)[number];

@@ -63,6 +63,8 @@ export interface LxcImportOffer {
 
 export interface AppInfo {
   dataDir: string;
+  /** Where exports go unless the user picks another folder (XDG download dir or home). */
+  exportDir: string;
   /** How the client key is kept: encrypted by the OS keyring, or a 0600 file like lxc's. */
   keyStorage: 'encrypted' | 'plaintext';
   keyStorageNotice?: string;
@@ -90,6 +92,33 @@ export type RemoteStatus =
       /** The server presents another certificate than the one pinned. */
       certificate?: { pinned: string; presented: string };
     };
+
+export type OperationKind = 'copy' | 'import' | 'export' | 'launch';
+
+/** One long action, as the operations panel shows it. Lives in the main process for the session. */
+export interface OperationSummary {
+  id: string;
+  kind: OperationKind;
+  /** What is being done, for people: "Copy second:fixture/split to local". */
+  title: string;
+  /** The same action as an lxc command line, to copy into a script. */
+  command: string;
+  state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  startedAt: string;
+  endedAt?: string;
+  /** The current stage ("Uploading", "Downloading rootfs"), with bytes and percent when known. */
+  progress?: { stage: string; percent?: number; processed?: number; total?: number };
+  mayCancel: boolean;
+  error?: HangarErrorData;
+  /** What it made: an image (remote, project, fingerprint), exported files or an instance. */
+  result?: {
+    remote: string;
+    project: string;
+    fingerprint?: string;
+    files?: string[];
+    instance?: string;
+  };
+}
 
 /** Pairs an input schema with a result type that exists only at compile time. */
 const returns =
@@ -129,6 +158,36 @@ const addRemote = z.discriminatedUnion('protocol', [
   z.object({ protocol: z.literal('simplestreams'), name: newRemoteName, addr: address }).strict(),
 ]);
 const inProject = z.object({ remote: remoteName, project: projectName.optional() }).strict();
+/** Alias names as lxc passes them: one word, no control characters, not starting with "/". */
+const aliasName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (name) =>
+      !name.startsWith('/') &&
+      !/\s/.test(name) &&
+      !Array.from({ length: name.length }, (_, i) => name.charCodeAt(i)).some(
+        (code) => code < 32 || code === 127,
+      ),
+    { message: 'an alias has no spaces or control characters and does not start with "/"' },
+  );
+const aliasList = z.array(aliasName).max(64);
+/** An image on a remote: an alias, or a full or unique short fingerprint. */
+const imageRef = z.string().trim().min(1).max(255);
+const absolutePath = z
+  .string()
+  .min(2)
+  .max(4096)
+  .refine((path) => path.startsWith('/'), { message: 'a path must be absolute' });
+const propertyMap = z.record(z.string().min(1).max(255), z.string().max(4096));
+const instanceName = z
+  .string()
+  .regex(
+    /^[A-Za-z][A-Za-z0-9-]{0,62}$/,
+    'an instance name is letters, digits and "-" (at most 63) and starts with a letter',
+  )
+  .refine((name) => !name.endsWith('-'), { message: 'an instance name does not end with "-"' });
 
 export const calls = {
   'remotes.list': returns<RemoteSummary[]>()(z.object({}).strict()),
@@ -153,6 +212,66 @@ export const calls = {
   'images.list': returns<LxdImage[]>()(inProject),
   'images.get': returns<LxdImage>()(inProject.extend({ fingerprint })),
   'images.aliases': returns<AliasEntry[]>()(inProject),
+  /** `lxc image copy`: the target LXD pulls the image; returns the operation at once. */
+  'images.copy': returns<OperationSummary>()(
+    z
+      .object({
+        source: inProject.extend({ image: imageRef }),
+        target: inProject,
+        aliases: aliasList,
+        copyAliases: z.boolean(),
+        autoUpdate: z.boolean(),
+        public: z.boolean(),
+      })
+      .strict(),
+  ),
+  /** `lxc image export`: unified or split, as LXD stores it, into a folder. */
+  'images.export': returns<OperationSummary>()(
+    inProject.extend({ fingerprint, directory: absolutePath }),
+  ),
+  /** `lxc image import`: one file (unified) or two (split, the smaller one is the metadata). */
+  'images.importFiles': returns<OperationSummary>()(
+    inProject.extend({
+      /** Paths on this machine (Electron), or uploads staged over the web bridge. */
+      files: z
+        .array(
+          z.union([
+            z.object({ path: absolutePath }).strict(),
+            z.object({ upload: z.string().regex(/^[0-9a-f-]{36}$/) }).strict(),
+          ]),
+        )
+        .min(1, 'choose one file (unified) or two (split)')
+        .max(2, 'an image is one file (unified) or two (split)'),
+      aliases: aliasList,
+      public: z.boolean(),
+      properties: propertyMap,
+    }),
+  ),
+  /** `lxc image import <url>`: LXD fetches it (LXD-Image-URL / LXD-Image-Hash). */
+  'images.importUrl': returns<OperationSummary>()(
+    inProject.extend({
+      url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).max(4096),
+      aliases: aliasList,
+      public: z.boolean(),
+    }),
+  ),
+  /** `lxc launch` (or `lxc init` when start is false). */
+  'instances.launch': returns<OperationSummary>()(
+    z
+      .object({
+        source: inProject.extend({ image: imageRef }),
+        target: inProject,
+        name: instanceName.optional(),
+        vm: z.boolean(),
+        ephemeral: z.boolean(),
+        profiles: z.array(z.string().min(1).max(63)).max(32).optional(),
+        start: z.boolean(),
+      })
+      .strict(),
+  ),
+  /** This session's operations, running first, newest first. */
+  'operations.list': returns<OperationSummary[]>()(z.object({}).strict()),
+  'operations.cancel': returns<null>()(z.object({ id: z.string().min(1).max(64) }).strict()),
 } as const satisfies Record<CallName, { input: z.ZodType; result: unknown }>;
 
 /** Every event name in contract-names.ts must have its payload here. */
@@ -162,6 +281,8 @@ export interface Events extends Record<EventName, unknown> {
   'remotes.changed': { remotes: RemoteSummary[] };
   /** An image of a remote changed: LXD's lifecycle action, and the image when it names one. */
   'images.changed': { remote: string; project: string; action: string; fingerprint?: string };
+  /** An operation started, progressed or ended. */
+  'operations.changed': { operation: OperationSummary };
 }
 
 export type CallInput<N extends CallName> = z.infer<(typeof calls)[N]['input']>;

@@ -44,6 +44,10 @@ export interface LxdServerInfo {
     server_version?: string;
     server_name?: string;
     architectures?: string[];
+    /** Where the server listens on the network (core.https_address). */
+    addresses?: string[];
+    /** PEM of the server certificate. */
+    certificate?: string;
   };
 }
 

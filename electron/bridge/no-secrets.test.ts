@@ -5,7 +5,7 @@
  * certificate, the trust token or the password.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +54,22 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
     return JSON.parse(text);
   };
 
+  // Copies and the instance go to a project of their own, so other tests' lists are untouched.
+  const project = `secrets-${process.pid}`;
+  const lxcLocal = (...args: string[]) =>
+    run('lxc', args, { env: { ...process.env, LXD_DIR: sandbox.localDir } });
+  await lxcLocal('project', 'create', project, '-c', 'features.profiles=false');
+  const exportDir = await mkdtemp(join(tmpdir(), 'hangar-secrets-export-'));
+  const privateImage = sandbox.fixtures.find((fixture) => !fixture.public);
+  const settled = async () => {
+    for (let i = 0; i < 300; i++) {
+      const list = (await call('operations.list', {})) as { value: { state: string }[] };
+      if (list.value.every((operation) => operation.state !== 'running')) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('operations did not end');
+  };
+
   try {
     const { stdout } = await run('lxc', ['config', 'trust', 'add', '--name', 'hangar-secrets'], {
       env: { ...process.env, LXD_DIR: sandbox.remoteDir },
@@ -100,10 +116,59 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       'images.list': { remote: 'renamed' },
       'images.get': { remote: 'renamed', fingerprint: sandbox.fixtures[0]?.fingerprint },
       'images.aliases': { remote: 'renamed' },
+      // A private image: the source server hands out a one-time secret for the pull.
+      'images.copy': {
+        source: { remote: 'renamed', image: privateImage?.fingerprint },
+        target: { remote: 'local', project },
+        aliases: [],
+        copyAliases: true,
+        autoUpdate: false,
+        public: false,
+      },
+      'images.export': {
+        remote: 'renamed',
+        fingerprint: privateImage?.fingerprint,
+        directory: exportDir,
+      },
+      'images.importFiles': {
+        remote: 'renamed',
+        files: [{ path: join(exportDir, 'missing.tar.gz') }],
+        aliases: [],
+        public: false,
+        properties: {},
+      },
+      'images.importUrl': {
+        remote: 'renamed',
+        url: 'https://127.0.0.1:1/image',
+        aliases: [],
+        public: false,
+      },
+      'instances.launch': {
+        source: { remote: 'renamed', image: privateImage?.fingerprint },
+        target: { remote: 'local', project },
+        name: 'c-secrets',
+        vm: false,
+        ephemeral: false,
+        start: false,
+      },
+      'operations.list': {},
+      'operations.cancel': { id: 'none' },
       'remotes.remove': { remote: 'renamed' },
     };
     for (const name of callNames) await call(name, inputs[name]);
+    // Operations run on after their call answered; their events count too.
+    await settled();
     expect(Object.keys(inputs).sort()).toEqual([...callNames].sort());
+    const ended = (await call('operations.list', {})) as {
+      value: { kind: string; state: string; error?: { message: string } }[];
+    };
+    // The copy, export and launch really ran (so their secrets were in play).
+    expect(
+      ended.value
+        .filter((operation) => operation.state === 'succeeded')
+        .map((op) => op.kind)
+        .sort(),
+    ).toEqual(['copy', 'export', 'launch']);
 
     const key = await readFile(join(dataDir, 'client.key'), 'utf8');
     const certificate = await readFile(join(dataDir, 'client.crt'), 'utf8');
@@ -127,5 +192,20 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
     events.close();
     await bridge.close();
     await hangar.close();
+    await lxcLocal('delete', '--force', '--project', project, 'c-secrets').catch(() => undefined);
+    const { stdout: leftImages } = await lxcLocal(
+      'image',
+      'list',
+      '--project',
+      project,
+      '--format',
+      'csv',
+      '-c',
+      'F',
+    );
+    for (const fingerprint of leftImages.split('\n').filter(Boolean))
+      await lxcLocal('image', 'delete', '--project', project, fingerprint);
+    await lxcLocal('project', 'delete', project);
+    await rm(exportDir, { recursive: true, force: true });
   }
 });

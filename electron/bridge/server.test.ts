@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Handlers } from '../../shared/contract.js';
 import { EventHub } from '../event-hub.js';
+import { StagedUploads } from '../images/staged-uploads.js';
 import { startBridge, type Bridge } from './server.js';
 
 interface Answer {
@@ -39,6 +40,7 @@ const handlers = {
   'remotes.list': () => Promise.resolve([{ name: 'local' }]),
 } as unknown as Handlers;
 let bridge: Bridge;
+let uploads: StagedUploads;
 let dir: string;
 let host: string;
 let auth: Record<string, string>;
@@ -49,7 +51,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'index.html'), '<!doctype html><title>Hangar</title>');
   await writeFile(join(dir, 'assets', 'app.js'), 'console.log(1)');
   await writeFile(join(tmpdir(), 'outside.txt'), 'secret');
-  bridge = await startBridge({ hangar: { handlers, events }, staticDir: dir });
+  uploads = new StagedUploads(join(dir, 'uploads'));
+  bridge = await startBridge({ hangar: { handlers, events, uploads }, staticDir: dir });
   host = new URL(bridge.origin).host;
   auth = { host, authorization: `Bearer ${bridge.token}` };
 });
@@ -117,6 +120,55 @@ describe('web bridge', () => {
     };
     expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
     expect((await call(auth, '{not json')).status).toBe(400);
+  });
+
+  it('stages an upload privately for an import, and refuses uploads without the token or from elsewhere', async () => {
+    const bytes = Buffer.alloc(300_000, 7).toString('latin1');
+    const headers = {
+      ...auth,
+      'content-type': 'application/octet-stream',
+      'x-hangar-filename': encodeURIComponent('my image.tar.gz'),
+    };
+    expect(
+      (
+        await send(bridge, '/api/upload', {
+          method: 'POST',
+          headers: { ...headers, authorization: '' },
+          body: 'x',
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await send(bridge, '/api/upload', {
+          method: 'POST',
+          headers: { ...headers, origin: 'http://evil.example' },
+          body: 'x',
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await send(bridge, '/api/upload', {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'text/plain' },
+          body: 'x',
+        })
+      ).status,
+    ).toBe(415);
+    const answer = await send(bridge, '/api/upload', { method: 'POST', headers, body: bytes });
+    const envelope = JSON.parse(answer.body) as {
+      ok: true;
+      value: { id: string; name: string; size: number };
+    };
+    expect(envelope.value).toMatchObject({ name: 'my image.tar.gz', size: 300_000 });
+    const staged = uploads.get(envelope.value.id);
+    expect((await stat(staged.path)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'uploads'))).mode & 0o777).toBe(0o700);
+    expect((await readFile(staged.path)).equals(Buffer.from(bytes, 'latin1'))).toBe(true);
+    await uploads.release(envelope.value.id);
+    await expect(stat(staged.path)).rejects.toThrow(/ENOENT/);
+    expect(() => uploads.get(envelope.value.id)).toThrow(/drop it again/);
   });
 
   it('serves nothing outside the renderer directory', async () => {

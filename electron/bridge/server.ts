@@ -12,11 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
+import { HangarError } from '../../shared/errors.js';
 import { dispatch } from '../dispatch.js';
 import type { Hangar } from '../hangar.js';
 
 export interface BridgeOptions {
-  hangar: Pick<Hangar, 'handlers' | 'events'>;
+  hangar: Pick<Hangar, 'handlers' | 'events' | 'uploads'>;
   /** The built renderer (dist/renderer). */
   staticDir: string;
   /** 0 or absent picks a free port. */
@@ -123,6 +124,38 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     createReadStream(path).pipe(response);
   }
 
+  /**
+   * A dropped file's bytes, streamed to the staging folder (never held in
+   * memory); the page then imports it by the id this answers with.
+   */
+  async function receiveUpload(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'POST') {
+      send(response, 405, 'Uploads are POST requests.');
+      return;
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !originAllowed(origin)) {
+      send(response, 403, 'Cross-origin uploads are refused.');
+      return;
+    }
+    if (request.headers['content-type'] !== 'application/octet-stream') {
+      send(response, 415, 'Uploads are application/octet-stream.');
+      return;
+    }
+    const rawName = request.headers['x-hangar-filename'];
+    let name = 'upload';
+    try {
+      if (typeof rawName === 'string') name = decodeURIComponent(rawName);
+    } catch {
+      // A malformed name is only cosmetic: keep the default.
+    }
+    const envelope = await hangar.uploads.stage(name, request).then(
+      (upload) => ({ ok: true, value: { id: upload.id, name: upload.name, size: upload.size } }),
+      (error: unknown) => ({ ok: false, error: HangarError.from(error).toData() }),
+    );
+    send(response, 200, JSON.stringify(envelope), 'application/json');
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (!hostAllowed(request)) {
       send(response, 421, 'Unexpected Host header.');
@@ -145,6 +178,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         401,
         'This Hangar link is missing its token. Open the URL Hangar printed when it started.',
       );
+      return;
+    }
+    if (url.pathname === '/api/upload') {
+      await receiveUpload(request, response);
       return;
     }
     const call = /^\/api\/call\/([\w.]+)$/.exec(url.pathname)?.[1];

@@ -3,6 +3,7 @@
  * LXD's response envelope decoded once, operations awaited with progress
  * read from /1.0/events. Never imports electron.
  */
+import type { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { Agent, WebSocket, request, type Dispatcher } from 'undici';
 import { HangarError } from '../../shared/errors.js';
@@ -159,20 +160,69 @@ export class LxdClient {
 
   /** Sends one request and decodes LXD's envelope; LXD's own error message is kept. */
   async request<T>(path: string, options: LxdRequestOptions = {}): Promise<LxdResponse<T>> {
+    const { body, headers = {} } = options;
+    const response = await this.send(path, {
+      ...options,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return this.decode<T>(response, options.method ?? 'GET', path);
+  }
+
+  /**
+   * Streams a body to LXD (an image upload) and decodes the answer. The body
+   * is read as LXD takes it, so a file is never held in memory.
+   */
+  async upload<T>(
+    path: string,
+    body: Readable,
+    options: Omit<LxdRequestOptions, 'body'> = {},
+  ): Promise<LxdResponse<T>> {
+    const response = await this.send(path, { ...options, body });
+    return this.decode<T>(response, options.method ?? 'POST', path);
+  }
+
+  /**
+   * A response whose body is not an envelope (an image export): LXD's error
+   * envelope is still decoded when it fails.
+   */
+  async download(
+    path: string,
+    options: Omit<LxdRequestOptions, 'body' | 'method'> = {},
+  ): Promise<Dispatcher.ResponseData> {
+    const response = await this.send(path, { ...options, method: 'GET' });
+    if (response.statusCode >= 400) await this.decode(response, 'GET', path);
+    return response;
+  }
+
+  private async send(
+    path: string,
+    options: Omit<LxdRequestOptions, 'body'> & { body?: string | Readable | undefined },
+  ): Promise<Dispatcher.ResponseData> {
     const { method = 'GET', body, headers = {}, signal } = options;
-    let response: Dispatcher.ResponseData;
     try {
-      response = await request(this.url(path, options.query, options.project), {
+      return await request(this.url(path, options.query, options.project), {
         method,
         dispatcher: this.dispatcher,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers,
+        body,
         signal,
+        // Uploads and exports of big images take as long as they take; a stalled socket is
+        // still noticed by the body timeout.
+        headersTimeout: 0,
+        bodyTimeout: 5 * 60_000,
       });
     } catch (error) {
       if (signal?.aborted) throw new HangarError('cancelled', 'The request was cancelled.');
       throw unreachable(this.endpoint, error);
     }
+  }
+
+  private async decode<T>(
+    response: Dispatcher.ResponseData,
+    method: string,
+    path: string,
+  ): Promise<LxdResponse<T>> {
     const text = await response.body.text();
     let envelope: Envelope;
     try {
@@ -216,7 +266,8 @@ export class LxdClient {
   async waitForOperation(
     operation: LxdOperation,
     options: {
-      onProgress?: (metadata: Record<string, unknown>) => void;
+      /** Each update of the operation (its metadata carries progress; may_cancel can change). */
+      onProgress?: (operation: LxdOperation) => void;
       signal?: AbortSignal;
       project?: string;
     } = {},
@@ -227,7 +278,7 @@ export class LxdClient {
         ? undefined
         : this.openEvents(['operation'], { project }, (event) => {
             const op = event.metadata as unknown as LxdOperation;
-            if (op.id === operation.id && op.metadata !== null) onProgress(op.metadata);
+            if (op.id === operation.id) onProgress(op);
           });
     const onAbort = () => {
       void this.request(`/1.0/operations/${operation.id}`, { method: 'DELETE' }).catch(

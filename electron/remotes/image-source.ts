@@ -11,10 +11,22 @@ export interface ImageSource {
   listProjects: () => Promise<string[]>;
 }
 
+/** Where a target LXD pulls an image from: `source` of `POST /1.0/images` or `/1.0/instances`. */
+export interface PullSource {
+  server: string;
+  protocol: 'lxd' | 'simplestreams';
+  /** PEM of the source server's certificate; empty for a server with a public CA. */
+  certificate: string;
+  /** A one-time secret for a private image on an LXD source. */
+  secret?: string;
+}
+
 /** A remote's live side: status, connection, and its images. */
 export interface RemoteConnection extends ImageSource {
   readonly remote: string;
   readonly status: RemoteStatus;
   connect: () => Promise<void>;
+  /** How another LXD server can pull `image` from this remote. */
+  pullSource: (image: LxdImage, project: string | undefined) => Promise<PullSource>;
   close: () => Promise<void>;
 }

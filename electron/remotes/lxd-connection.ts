@@ -17,7 +17,7 @@ import {
   type LxdEndpoint,
 } from '../lxd/client.js';
 import { certificateFingerprint } from '../tls/certificate.js';
-import type { ImageSource } from './image-source.js';
+import type { ImageSource, PullSource } from './image-source.js';
 import { presentedCertificate } from './trust.js';
 
 export interface ConnectionTarget {
@@ -114,6 +114,47 @@ export class LxdConnection implements ImageSource {
       const urls = await client.get<string[]>('/1.0/projects');
       return urls.map((url) => decodeURIComponent(url.slice(url.lastIndexOf('/') + 1))).sort();
     });
+  }
+
+  /**
+   * What lxc sends as the source of a pull: this server's address and
+   * certificate, and a one-time secret when the image is private.
+   */
+  pullSource(image: LxdImage, project: string | undefined): Promise<PullSource> {
+    return this.use(async (client) => {
+      const endpoint = client.endpoint;
+      let server: string;
+      let certificate: string;
+      if (endpoint.kind === 'https') {
+        server = endpoint.url;
+        certificate = endpoint.serverCert ?? '';
+      } else {
+        const info = await client.get<LxdServerInfo>('/1.0');
+        const address = info.environment?.addresses?.[0];
+        if (address === undefined)
+          throw new HangarError(
+            'invalid-input',
+            `${this.remote} does not listen on the network, so another server cannot pull images from it. On ${this.remote}, run: lxc config set core.https_address :8443`,
+          );
+        server = `https://${address}`;
+        certificate = info.environment?.certificate ?? '';
+      }
+      if (image.public) return { server, protocol: 'lxd', certificate };
+      const response = await client.request(`/1.0/images/${image.fingerprint}/secret`, {
+        method: 'POST',
+        body: {},
+        project,
+      });
+      const secret = response.type === 'async' ? response.operation.metadata?.secret : undefined;
+      if (typeof secret !== 'string')
+        throw new HangarError('lxd-error', `${this.remote} gave no secret to copy the image.`);
+      return { server, protocol: 'lxd', certificate, secret };
+    });
+  }
+
+  /** The client for an action on this server (copy target, upload, export). */
+  async withClient<T>(work: (client: LxdClient) => Promise<T>): Promise<T> {
+    return this.use(work);
   }
 
   private async attempt(): Promise<void> {

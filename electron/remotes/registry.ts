@@ -13,6 +13,7 @@ import type {
 } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
 import type { EventHub } from '../event-hub.js';
+import { defaultExportDir } from '../data-dir.js';
 import { findLocalSocket, localSocketHint } from '../lxd/local-socket.js';
 import { RemotesConfig, type RemoteEntry } from './config.js';
 import { ClientIdentity, type SecretCodec } from './identity.js';
@@ -380,9 +381,21 @@ export class RemoteRegistry {
     const { secrets, dataDir } = this.options;
     return {
       dataDir,
+      exportDir: defaultExportDir(this.options.env),
       keyStorage: secrets.encrypted ? 'encrypted' : 'plaintext',
       ...(secrets.notice === undefined ? {} : { keyStorageNotice: secrets.notice }),
     };
+  }
+
+  /** An LXD remote, for what only LXD servers do: receive copies and uploads, export, launch. */
+  lxd(name: string): LxdConnection {
+    const connection = this.connection(name);
+    if (!(connection instanceof LxdConnection))
+      throw new HangarError(
+        'invalid-input',
+        `${name} is a simplestreams image server: it only serves images. Choose an LXD server.`,
+      );
+    return connection;
   }
 
   async connectAll(): Promise<void> {

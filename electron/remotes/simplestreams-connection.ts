@@ -9,7 +9,7 @@ import type { AliasEntry } from '../../shared/images/changes.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import type { EventHub } from '../event-hub.js';
 import { SimplestreamsClient, type Catalog } from '../simplestreams/client.js';
-import type { RemoteConnection } from './image-source.js';
+import type { PullSource, RemoteConnection } from './image-source.js';
 
 export class SimplestreamsConnection implements RemoteConnection {
   private current: RemoteStatus = { state: 'connecting' };
@@ -17,7 +17,7 @@ export class SimplestreamsConnection implements RemoteConnection {
 
   constructor(
     readonly remote: string,
-    private readonly url: string,
+    readonly url: string,
     cacheDir: string,
     private readonly hub: EventHub,
     ca: string | undefined,
@@ -83,6 +83,11 @@ export class SimplestreamsConnection implements RemoteConnection {
 
   async listAliases(): Promise<AliasEntry[]> {
     return (await this.catalog()).aliases;
+  }
+
+  /** The target LXD downloads from the server itself, trusting it through its own CA store. */
+  pullSource(): Promise<PullSource> {
+    return Promise.resolve({ server: this.url, protocol: 'simplestreams', certificate: '' });
   }
 
   /** Simplestreams has no projects; lxc shows its images in every one. */

@@ -7,7 +7,10 @@ import { createWebTransport } from './web-transport';
 declare global {
   interface Window {
     /** Set by Electron's preload; absent in web mode. */
-    hangar?: HangarTransport;
+    hangar?: HangarTransport & {
+      /** A dropped file's path on disk (Electron's webUtils.getPathForFile). */
+      pathForFile?: (file: File) => string;
+    };
   }
 }
 

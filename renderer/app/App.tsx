@@ -4,10 +4,13 @@ import { api } from '../api/hangar';
 import { UnreachableScreen } from '../connection/Unreachable';
 import { ImagesScreen } from '../images/ImagesScreen';
 import { useImages } from '../images/images-store';
+import { OperationsPanel } from '../operations/OperationsPanel';
+import { useOperations } from '../operations/operations-store';
 import { AddRemoteDialog } from '../remotes/AddRemoteDialog';
 import { LxcImportOffer } from '../remotes/LxcImportOffer';
 import { RemoteActions } from '../remotes/RemoteActions';
 import { RemotesNav } from '../remotes/RemotesNav';
+import { ImportDropZone } from '../transfers/ImportDropZone';
 import { useConnection, useRemoteStatus } from './connection-store';
 
 const CHANGE_DEBOUNCE_MS = 100;
@@ -29,6 +32,7 @@ export function App() {
   const summary = remotes.find((candidate) => candidate.name === remote);
   const load = useImages((state) => state.load);
   const applyChanges = useImages((state) => state.applyChanges);
+  const updateOperation = useOperations((state) => state.update);
   const [adding, setAdding] = useState(false);
   const reload = useCallback(() => {
     if (remote !== undefined) void load(remote, project);
@@ -47,6 +51,8 @@ export function App() {
         setRemotes(message.payload.remotes);
       } else if (message.event === 'remote.status') {
         setStatus(message.payload.remote, message.payload.status);
+      } else if (message.event === 'operations.changed') {
+        updateOperation(message.payload.operation);
       } else {
         const { remote, project } = message.payload;
         const view = useConnection.getState();
@@ -64,7 +70,7 @@ export function App() {
       clearTimeout(timer);
       unsubscribe();
     };
-  }, [applyChanges, setRemotes, setStatus]);
+  }, [applyChanges, setRemotes, setStatus, updateOperation]);
 
   // A new view lists at once; a remote coming back after being unreachable lists again.
   const online = status.state === 'online';
@@ -116,6 +122,7 @@ export function App() {
         <RemotesNav onAdd={() => setAdding(true)} />
         <div className="main-column">
           <LxcImportOffer />
+          <ImportDropZone />
           {remote === undefined ? (
             <main className="connecting" aria-busy="true">
               <p>Loading remotes…</p>
@@ -135,6 +142,7 @@ export function App() {
               <ImagesScreen onRefresh={reload} />
             </main>
           )}
+          <OperationsPanel />
         </div>
       </div>
       {adding ? (

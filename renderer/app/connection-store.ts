@@ -54,7 +54,9 @@ export const useConnection = create<ConnectionState>((set, get) => {
         remote !== undefined && remotes.some((candidate) => candidate.name === remote)
           ? remote
           : remotes.find((candidate) => candidate.isDefault)?.name;
-      set({ remotes, remote: current, ...(current === remote ? {} : { project: 'default' }) });
+      // A link without a remote (#project=x) opens the default remote on that project.
+      const lost = remote !== undefined && current !== remote;
+      set({ remotes, remote: current, ...(lost ? { project: 'default' } : {}) });
       writeUrl();
     },
     setStatus: (remote, status) => set({ statuses: { ...get().statuses, [remote]: status } }),

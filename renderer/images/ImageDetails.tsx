@@ -2,6 +2,7 @@
 import type { ReactNode } from 'react';
 import { toImageInfo } from '../../shared/images/format';
 import type { LxdImage } from '../../shared/lxd';
+import { ImageActions } from '../transfers/ImageActions';
 
 type Fact = [label: string, value: ReactNode];
 
@@ -43,6 +44,7 @@ export function ImageDetails({
           ×
         </button>
       </header>
+      <ImageActions image={image} />
       <Facts
         facts={[
           ['Fingerprint', <span className="mono">{info.fingerprint}</span>],

@@ -1,0 +1,103 @@
+/**
+ * `lxc image copy`: the target LXD pulls the image from the source remote
+ * (an LXD server or a simplestreams server); aliases are pointed afterwards,
+ * as lxc does.
+ */
+import type { CallInput, OperationSummary } from '../../shared/contract.js';
+import { HangarError } from '../../shared/errors.js';
+import { copyCommand } from '../../shared/lxc-command.js';
+import type { LxdImageAlias } from '../../shared/lxd.js';
+import { progressFromLxd } from '../operations/lxd-progress.js';
+import type { Operations } from '../operations/registry.js';
+import type { RemoteRegistry } from '../remotes/registry.js';
+import { pointAliases } from './aliases.js';
+import { resolveImage } from './resolve.js';
+
+const where = (remote: string, project: string | undefined) =>
+  project === undefined || project === 'default' ? remote : `${remote} (project ${project})`;
+
+export function copyImage(
+  remotes: RemoteRegistry,
+  operations: Operations,
+  input: CallInput<'images.copy'>,
+): OperationSummary {
+  const { source, target } = input;
+  const sourceConnection = remotes.connection(source.remote);
+  const targetConnection = remotes.lxd(target.remote);
+  if (
+    source.remote === target.remote &&
+    (source.project ?? 'default') === (target.project ?? 'default')
+  )
+    throw new HangarError(
+      'invalid-input',
+      'The image is already there: choose another remote or project.',
+    );
+  return operations.start(
+    {
+      kind: 'copy',
+      title: `Copy ${source.remote}:${source.image} to ${where(target.remote, target.project)}`,
+      command: copyCommand(input),
+    },
+    async ({ signal, progress, setCancellable }) => {
+      progress({ stage: `Looking up ${source.image} on ${source.remote}` });
+      const image = await resolveImage(
+        sourceConnection,
+        source.remote,
+        source.image,
+        source.project,
+      );
+      const pull = await sourceConnection.pullSource(image, source.project);
+      const aliases: LxdImageAlias[] = [
+        ...input.aliases.map((name) => ({ name, description: '' })),
+        ...(input.copyAliases ? image.aliases : []),
+      ];
+      return targetConnection.withClient(async (client) => {
+        progress({ stage: 'Starting the download' });
+        const response = await client.request('/1.0/images', {
+          method: 'POST',
+          project: target.project,
+          signal,
+          body: {
+            auto_update: input.autoUpdate,
+            public: input.public,
+            source: {
+              type: 'image',
+              mode: 'pull',
+              server: pull.server,
+              protocol: pull.protocol,
+              certificate: pull.certificate,
+              fingerprint: image.fingerprint,
+              image_type: image.type,
+              ...(pull.secret === undefined ? {} : { secret: pull.secret }),
+              ...(pull.protocol === 'lxd' ? { project: source.project ?? 'default' } : {}),
+            },
+          },
+        });
+        if (response.type !== 'async')
+          throw new HangarError('lxd-error', `${target.remote} did not start a download.`);
+        setCancellable(response.operation.may_cancel);
+        const done = await client.waitForOperation(response.operation, {
+          project: target.project,
+          signal,
+          onProgress: (operation) => {
+            setCancellable(operation.may_cancel);
+            const update =
+              operation.metadata === null
+                ? undefined
+                : progressFromLxd(operation.metadata, { download_progress: 'Downloading' });
+            if (update !== undefined) progress(update);
+          },
+        });
+        const fingerprint =
+          typeof done.metadata?.fingerprint === 'string'
+            ? done.metadata.fingerprint
+            : image.fingerprint;
+        // From here on the image exists: a cancel would only leave it without its aliases.
+        setCancellable(false);
+        progress({ stage: 'Setting aliases', percent: 100 });
+        await pointAliases(client, aliases, fingerprint, target.project);
+        return { remote: target.remote, project: target.project ?? 'default', fingerprint };
+      });
+    },
+  );
+}

@@ -1,0 +1,231 @@
+/**
+ * `lxc image import <tarball> [<rootfs>]`: the file(s) are read once, in one
+ * streaming pass that inspects them (compression, metadata.yaml, unsafe
+ * paths, fingerprint) while the bytes go to LXD. Anything wrong stops the
+ * upload, and LXD keeps nothing of an upload that did not finish.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import type { CallInput, OperationSummary } from '../../shared/contract.js';
+import { HangarError } from '../../shared/errors.js';
+import { shortFingerprint } from '../../shared/images/format.js';
+import { importCommand } from '../../shared/lxc-command.js';
+import type { LxdClient } from '../lxd/client.js';
+import { OperationError, type OperationContext, type Operations } from '../operations/registry.js';
+import type { RemoteRegistry } from '../remotes/registry.js';
+import { inspectingStream, orderSplitFiles, type FileInspection } from '../tarballs/inspect.js';
+import { pointAliases } from './aliases.js';
+import type { StagedUploads } from './staged-uploads.js';
+
+interface ImportFile {
+  path: string;
+  /** The user's name for it (a staged upload's path is a uuid). */
+  name: string;
+  size: number;
+}
+
+/** LXD refused a duplicate: the operation links to the image that is there. */
+function imageExists(remote: string, project: string, fingerprint: string): OperationError {
+  return new OperationError(
+    'conflict',
+    `This image is already on ${remote}${project === 'default' ? '' : ` (project ${project})`}: ${shortFingerprint(fingerprint)}. Nothing was imported.`,
+    { remote, project, fingerprint },
+  );
+}
+
+async function regularFile(path: string, name: string): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) throw new HangarError('invalid-image', `${name} does not exist.`);
+  if (info.isDirectory())
+    throw new HangarError('invalid-image', `${name} is a folder, not an image file.`);
+  if (!info.isFile()) throw new HangarError('invalid-image', `${name} is not a regular file.`);
+  if (info.size === 0) throw new HangarError('invalid-image', `${name} is empty.`);
+  return info.size;
+}
+
+function headers(
+  input: CallInput<'images.importFiles'>,
+  contentType: string,
+  filename: string | undefined,
+): Record<string, string> {
+  return {
+    'content-type': contentType,
+    ...(filename === undefined ? {} : { 'x-lxd-filename': filename }),
+    'x-lxd-public': input.public ? '1' : '0',
+    ...(Object.keys(input.properties).length === 0
+      ? {}
+      : { 'x-lxd-properties': new URLSearchParams(input.properties).toString() }),
+  };
+}
+
+function partHeader(boundary: string, name: string, filename: string, first: boolean): Buffer {
+  return Buffer.from(
+    `${first ? '' : '\r\n'}--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename.replace(/["\r\n]/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+}
+
+async function upload(
+  client: LxdClient,
+  input: CallInput<'images.importFiles'>,
+  files: ImportFile[],
+  { signal, progress, setCancellable }: OperationContext,
+): Promise<{ fingerprint: string; inspections: FileInspection[] }> {
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  let sent = 0;
+  const onBytes = (count: number) => {
+    sent += count;
+    progress({
+      stage: 'Uploading',
+      processed: sent,
+      total,
+      percent: total > 0 ? (100 * sent) / total : 100,
+    });
+  };
+  const hash = createHash('sha256');
+  const inspections: Promise<FileInspection>[] = [];
+  const inspect = (file: ImportFile, role: 'unified' | 'metadata' | 'rootfs') => {
+    const { stream, result } = inspectingStream(createReadStream(file.path), role, {
+      name: file.name,
+      signal,
+      onBytes,
+      hash,
+    });
+    inspections.push(result);
+    result.catch(() => undefined);
+    return stream;
+  };
+
+  let body: Readable;
+  let requestHeaders: Record<string, string>;
+  const [first, second] = files;
+  if (first === undefined) throw new HangarError('invalid-input', 'No file to import.');
+  if (second === undefined) {
+    body = inspect(first, 'unified');
+    requestHeaders = headers(input, 'application/octet-stream', first.name);
+  } else {
+    const boundary = randomBytes(16).toString('hex');
+    // The rootfs is opened only once the metadata went through: one file at a time.
+    body = Readable.from(
+      (async function* () {
+        yield partHeader(boundary, 'metadata', first.name, true);
+        yield* inspect(first, 'metadata');
+        const rootfs = inspect(second, 'rootfs');
+        const format = await peekFormat(second.path);
+        yield partHeader(
+          boundary,
+          format === 'qcow2' ? 'rootfs.img' : 'rootfs',
+          second.name,
+          false,
+        );
+        yield* rootfs;
+        yield Buffer.from(`\r\n--${boundary}--\r\n`);
+      })(),
+      { objectMode: false },
+    );
+    requestHeaders = headers(input, `multipart/form-data; boundary=${boundary}`, undefined);
+  }
+
+  let response;
+  try {
+    response = await client.upload('/1.0/images', body, {
+      method: 'POST',
+      project: input.project,
+      headers: requestHeaders,
+      signal,
+    });
+  } catch (error) {
+    // What the inspection found explains a stopped upload better than the socket error.
+    for (const inspection of inspections) await inspection;
+    throw error;
+  }
+  const inspected = await Promise.all(inspections);
+  const fingerprint = hash.digest('hex');
+  if (response.type !== 'async')
+    throw new HangarError('lxd-error', 'LXD did not start importing the image.');
+  progress({ stage: 'LXD is unpacking the image', processed: total, total, percent: 100 });
+  setCancellable(false);
+  try {
+    const done = await client.waitForOperation(response.operation, { project: input.project });
+    const made = done.metadata?.fingerprint;
+    if (typeof made === 'string' && made !== fingerprint)
+      throw new HangarError(
+        'lxd-error',
+        `LXD stored the image as ${made}, but the files read as ${fingerprint}.`,
+      );
+  } catch (error) {
+    if (/same fingerprint already exists/i.test(HangarError.from(error).message))
+      throw imageExists(input.remote, input.project ?? 'default', fingerprint);
+    throw error;
+  }
+  return { fingerprint, inspections: inspected };
+}
+
+/** The first bytes of a file, to name the rootfs part as lxc does (rootfs.img for a VM disk). */
+async function peekFormat(path: string): Promise<'qcow2' | 'other'> {
+  const stream = createReadStream(path, { start: 0, end: 3 });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'other';
+}
+
+export function importFiles(
+  remotes: RemoteRegistry,
+  operations: Operations,
+  uploads: StagedUploads,
+  input: CallInput<'images.importFiles'>,
+): OperationSummary {
+  const connection = remotes.lxd(input.remote);
+  const named = input.files.map((file) => {
+    if ('path' in file) return { path: file.path, name: basename(file.path), staged: undefined };
+    const staged = uploads.get(file.upload);
+    return { path: staged.path, name: staged.name, staged: staged.id };
+  });
+  const release = () =>
+    Promise.all(
+      named.flatMap((file) => (file.staged === undefined ? [] : [uploads.release(file.staged)])),
+    );
+  return operations.start(
+    {
+      kind: 'import',
+      title: `Import ${named.map((file) => file.name).join(' + ')} into ${input.remote}`,
+      command: importCommand({
+        ...input,
+        files: input.files.map((file, index) =>
+          'path' in file ? file.path : (named[index]?.name ?? ''),
+        ),
+      }),
+    },
+    async (context) => {
+      try {
+        context.progress({ stage: 'Checking the files' });
+        const files: ImportFile[] = [];
+        for (const file of named)
+          files.push({ ...file, size: await regularFile(file.path, file.name) });
+        if (files.length === 2) {
+          // lxc's rule: the smaller file is the metadata.
+          const [metadataPath] = await orderSplitFiles([
+            files[0]?.path ?? '',
+            files[1]?.path ?? '',
+          ]);
+          if (files[0]?.path !== metadataPath) files.reverse();
+        }
+        const { fingerprint } = await connection.withClient(async (client) => {
+          const result = await upload(client, input, files, context);
+          await pointAliases(
+            client,
+            input.aliases.map((name) => ({ name, description: '' })),
+            result.fingerprint,
+            input.project,
+          );
+          return result;
+        });
+        return { remote: input.remote, project: input.project ?? 'default', fingerprint };
+      } finally {
+        await release();
+      }
+    },
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * `lxc launch` / `lxc init`: an instance from any remote's image. A remote
+ * image is pulled and cached by the target LXD, as lxc does; starting may be
+ * refused by the host, and LXD's own error is what the user sees.
+ */
+import type { CallInput, OperationSummary } from '../../shared/contract.js';
+import { HangarError } from '../../shared/errors.js';
+import { launchCommand } from '../../shared/lxc-command.js';
+import { resolveImage } from '../images/resolve.js';
+import { progressFromLxd } from '../operations/lxd-progress.js';
+import type { Operations } from '../operations/registry.js';
+import type { RemoteRegistry } from '../remotes/registry.js';
+
+export function launchInstance(
+  remotes: RemoteRegistry,
+  operations: Operations,
+  input: CallInput<'instances.launch'>,
+): OperationSummary {
+  const { source, target } = input;
+  const sourceConnection = remotes.connection(source.remote);
+  const targetConnection = remotes.lxd(target.remote);
+  const project = target.project ?? 'default';
+  return operations.start(
+    {
+      kind: 'launch',
+      title: `${input.start ? 'Launch' : 'Create'} ${input.name ?? 'an instance'} from ${source.remote}:${source.image} on ${target.remote}`,
+      command: launchCommand(input),
+    },
+    async ({ signal, progress, setCancellable }) => {
+      progress({ stage: `Looking up ${source.image} on ${source.remote}` });
+      const type = input.vm ? 'virtual-machine' : 'container';
+      const image = await resolveImage(
+        sourceConnection,
+        source.remote,
+        source.image,
+        source.project,
+        type,
+      );
+      const sameStore =
+        source.remote === target.remote && (source.project ?? 'default') === project;
+      const pull = sameStore ? undefined : await sourceConnection.pullSource(image, source.project);
+      return targetConnection.withClient(async (client) => {
+        progress({ stage: 'Creating the instance' });
+        const created = await client.request('/1.0/instances', {
+          method: 'POST',
+          project,
+          signal,
+          body: {
+            ...(input.name === undefined ? {} : { name: input.name }),
+            type,
+            ephemeral: input.ephemeral,
+            ...(input.profiles === undefined ? {} : { profiles: input.profiles }),
+            source: {
+              type: 'image',
+              fingerprint: image.fingerprint,
+              ...(pull === undefined
+                ? {}
+                : {
+                    mode: 'pull',
+                    server: pull.server,
+                    protocol: pull.protocol,
+                    certificate: pull.certificate,
+                    image_type: image.type,
+                    ...(pull.secret === undefined ? {} : { secret: pull.secret }),
+                    ...(pull.protocol === 'lxd' ? { project: source.project ?? 'default' } : {}),
+                  }),
+            },
+          },
+        });
+        if (created.type !== 'async')
+          throw new HangarError('lxd-error', `${target.remote} did not start creating it.`);
+        setCancellable(created.operation.may_cancel);
+        const done = await client.waitForOperation(created.operation, {
+          project,
+          signal,
+          onProgress: (operation) => {
+            setCancellable(operation.may_cancel);
+            const update =
+              operation.metadata === null
+                ? undefined
+                : progressFromLxd(operation.metadata, {
+                    download_progress: 'Downloading the image',
+                  });
+            if (update !== undefined) progress(update);
+          },
+        });
+        const url = done.resources?.instances?.[0] ?? done.resources?.containers?.[0];
+        const name =
+          input.name ??
+          (url === undefined ? undefined : decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)));
+        if (name === undefined)
+          throw new HangarError('lxd-error', 'LXD did not say which instance it made.');
+        setCancellable(false);
+        if (input.start) {
+          progress({ stage: `Starting ${name}` });
+          const started = await client.request(`/1.0/instances/${encodeURIComponent(name)}/state`, {
+            method: 'PUT',
+            project,
+            body: { action: 'start', timeout: -1 },
+          });
+          if (started.type === 'async') {
+            try {
+              await client.waitForOperation(started.operation, { project });
+            } catch (error) {
+              const failure = HangarError.from(error);
+              throw new HangarError(
+                failure.code,
+                `${name} was created but LXD could not start it: ${failure.message}`,
+              );
+            }
+          }
+        }
+        return { remote: target.remote, project, instance: name };
+      });
+    },
+  );
+}

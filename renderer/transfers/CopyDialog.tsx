@@ -1,0 +1,112 @@
+/** `lxc image copy`: every option of it, to any LXD remote and project. */
+import { useState } from 'react';
+import { HangarError } from '../../shared/errors';
+import { parseAliases } from '../../shared/images/inputs';
+import { copyCommand } from '../../shared/lxc-command';
+import type { LxdImage } from '../../shared/lxd';
+import { api } from '../api/hangar';
+import { useConnection } from '../app/connection-store';
+import { Dialog } from '../common/Dialog';
+import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
+
+export function CopyDialog({
+  image,
+  source,
+  onClose,
+}: {
+  image: LxdImage;
+  source: Target;
+  onClose: () => void;
+}) {
+  const remotes = useConnection((state) => state.remotes);
+  const firstOther =
+    remotes.find((remote) => remote.protocol === 'lxd' && remote.name !== source.remote)?.name ??
+    source.remote;
+  const [target, setTarget] = useState<Target>({ remote: firstOther, project: 'default' });
+  const [aliasText, setAliasText] = useState('');
+  const [copyAliases, setCopyAliases] = useState(false);
+  const [autoUpdate, setAutoUpdate] = useState(false);
+  const [isPublic, setPublic] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  // lxc names the image by its first alias when it has one, else by its fingerprint.
+  const ref = image.aliases[0]?.name ?? image.fingerprint;
+  const input = {
+    source: { ...source, image: ref },
+    target,
+    aliases: parseAliases(aliasText),
+    copyAliases,
+    autoUpdate,
+    public: isPublic,
+  };
+  return (
+    <Dialog title={`Copy ${ref}`} onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setBusy(true);
+          api.images.copy(input).then(onClose, (failure: unknown) => {
+            setError(HangarError.from(failure).message);
+            setBusy(false);
+          });
+        }}
+      >
+        <p className="muted">
+          From {source.remote}
+          {source.project === 'default' ? '' : ` (project ${source.project})`}:{' '}
+          <span className="mono">{image.fingerprint.slice(0, 12)}</span>
+        </p>
+        <TargetPicker target={target} onChange={setTarget} />
+        <div className="field">
+          <label htmlFor="copy-aliases">New aliases</label>
+          <input
+            id="copy-aliases"
+            value={aliasText}
+            onChange={(event) => setAliasText(event.target.value)}
+            placeholder="separated by spaces or commas"
+            spellCheck={false}
+          />
+        </div>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={copyAliases}
+            onChange={(event) => setCopyAliases(event.target.checked)}
+          />
+          Copy the source's aliases
+        </label>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={autoUpdate}
+            onChange={(event) => setAutoUpdate(event.target.checked)}
+          />
+          Keep it up to date (auto update)
+        </label>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={isPublic}
+            onChange={(event) => setPublic(event.target.checked)}
+          />
+          Public on the target
+        </label>
+        <CommandPreview command={copyCommand(input)} />
+        {error === undefined ? null : (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            Copy
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,72 @@
+/** `lxc image export`: the image's files as LXD stores them, into a folder. */
+import { useEffect, useState } from 'react';
+import { HangarError } from '../../shared/errors';
+import { exportCommand } from '../../shared/lxc-command';
+import type { LxdImage } from '../../shared/lxd';
+import { api } from '../api/hangar';
+import { Dialog } from '../common/Dialog';
+import { CommandPreview, type Target } from './TargetPicker';
+
+export function ExportDialog({
+  image,
+  source,
+  onClose,
+}: {
+  image: LxdImage;
+  source: Target;
+  onClose: () => void;
+}) {
+  const [directory, setDirectory] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    void api.app.info({}).then((info) => setDirectory((current) => current || info.exportDir));
+  }, []);
+  const input = { ...source, fingerprint: image.fingerprint, directory };
+  return (
+    <Dialog
+      title={`Export ${image.aliases[0]?.name ?? image.fingerprint.slice(0, 12)}`}
+      onClose={onClose}
+    >
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setBusy(true);
+          api.images.export(input).then(onClose, (failure: unknown) => {
+            setError(HangarError.from(failure).message);
+            setBusy(false);
+          });
+        }}
+      >
+        <p className="muted">
+          Unified or split, exactly as {source.remote} stores it; the files are checked against the
+          fingerprint and never overwrite a file.
+        </p>
+        <div className="field">
+          <label htmlFor="export-folder">Folder</label>
+          <input
+            id="export-folder"
+            value={directory}
+            onChange={(event) => setDirectory(event.target.value)}
+            spellCheck={false}
+          />
+        </div>
+        <CommandPreview command={exportCommand(input)} />
+        {error === undefined ? null : (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy || directory === ''}>
+            Export
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,232 @@
+/** `lxc image import`: dropped or picked files (unified or split), or a URL. */
+import { useState } from 'react';
+import { HangarError } from '../../shared/errors';
+import { sizeCell } from '../../shared/images/format';
+import { parseAliases, parseProperties } from '../../shared/images/inputs';
+import { importCommand } from '../../shared/lxc-command';
+import { api } from '../api/hangar';
+import { Dialog } from '../common/Dialog';
+import { fileRef } from './files';
+import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
+
+function Errors({ error }: { error: string | undefined }) {
+  return error === undefined ? null : (
+    <p className="error" role="alert">
+      {error}
+    </p>
+  );
+}
+
+/** lxc's rule for two files: the smaller one is the metadata. */
+function roles(files: File[]): { file: File; role: string }[] {
+  if (files.length !== 2) return files.map((file) => ({ file, role: 'unified image' }));
+  const [a, b] = files as [File, File];
+  const [metadata, rootfs] = a.size <= b.size ? [a, b] : [b, a];
+  return [
+    { file: metadata, role: 'metadata (the smaller file)' },
+    { file: rootfs, role: 'rootfs' },
+  ];
+}
+
+export function ImportFilesDialog({
+  files,
+  initialTarget,
+  onClose,
+}: {
+  files: File[];
+  initialTarget: Target;
+  onClose: () => void;
+}) {
+  const [target, setTarget] = useState(initialTarget);
+  const [aliasText, setAliasText] = useState('');
+  const [isPublic, setPublic] = useState(false);
+  const [propertiesText, setPropertiesText] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [stage, setStage] = useState<string | undefined>();
+  const ordered = roles(files);
+  const countError =
+    files.length === 0 || files.length > 2
+      ? `An image is one file (unified) or two (split); you gave ${files.length}.`
+      : undefined;
+  const properties = parseProperties(propertiesText);
+  const aliases = parseAliases(aliasText);
+  const command = importCommand({
+    ...target,
+    files: ordered.map(({ file }) => file.name),
+    aliases,
+    public: isPublic,
+    properties: properties.ok ? properties.properties : {},
+  });
+  return (
+    <Dialog title="Import image" onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!properties.ok) return;
+          setError(undefined);
+          setStage(
+            window.hangar?.pathForFile === undefined ? 'Sending the files to Hangar…' : 'Starting…',
+          );
+          Promise.all(ordered.map(({ file }) => fileRef(file)))
+            .then((refs) =>
+              api.images.importFiles({
+                ...target,
+                files: refs,
+                aliases,
+                public: isPublic,
+                properties: properties.properties,
+              }),
+            )
+            .then(onClose, (failure: unknown) => {
+              setError(HangarError.from(failure).message);
+              setStage(undefined);
+            });
+        }}
+      >
+        <ul className="import-files" aria-label="Files to import">
+          {ordered.map(({ file, role }) => (
+            <li key={`${file.name}-${file.size}`}>
+              <span className="mono">{file.name}</span>{' '}
+              <span className="muted">
+                {sizeCell(file.size)} · {role}
+              </span>
+            </li>
+          ))}
+        </ul>
+        <Errors error={countError} />
+        <TargetPicker target={target} onChange={setTarget} />
+        <div className="field">
+          <label htmlFor="import-aliases">Aliases</label>
+          <input
+            id="import-aliases"
+            value={aliasText}
+            onChange={(event) => setAliasText(event.target.value)}
+            placeholder="separated by spaces or commas"
+            spellCheck={false}
+          />
+        </div>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={isPublic}
+            onChange={(event) => setPublic(event.target.checked)}
+          />
+          Public
+        </label>
+        <div className="field">
+          <label htmlFor="import-properties">Extra properties</label>
+          <textarea
+            id="import-properties"
+            rows={3}
+            value={propertiesText}
+            onChange={(event) => setPropertiesText(event.target.value)}
+            placeholder="key=value, one per line"
+            spellCheck={false}
+          />
+        </div>
+        <Errors error={properties.ok ? undefined : properties.error} />
+        <CommandPreview command={command} />
+        {stage === undefined ? null : <p className="muted">{stage}</p>}
+        <Errors error={error} />
+        <div className="buttons">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            className="primary"
+            disabled={countError !== undefined || !properties.ok || stage !== undefined}
+          >
+            Import
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+export function ImportUrlDialog({
+  initialTarget,
+  onClose,
+}: {
+  initialTarget: Target;
+  onClose: () => void;
+}) {
+  const [target, setTarget] = useState(initialTarget);
+  const [url, setUrl] = useState('');
+  const [aliasText, setAliasText] = useState('');
+  const [isPublic, setPublic] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const aliases = parseAliases(aliasText);
+  return (
+    <Dialog title="Import from URL" onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setBusy(true);
+          api.images
+            .importUrl({ ...target, url: url.trim(), aliases, public: isPublic })
+            .then(onClose, (failure: unknown) => {
+              setError(HangarError.from(failure).message);
+              setBusy(false);
+            });
+        }}
+      >
+        <p className="muted">
+          A web server that answers with the LXD-Image-URL and LXD-Image-Hash headers; LXD downloads
+          the image itself.
+        </p>
+        <div className="field">
+          <label htmlFor="import-url">URL</label>
+          <input
+            id="import-url"
+            type="url"
+            value={url}
+            onChange={(event) => setUrl(event.target.value)}
+            placeholder="https://example.org/lxd-image"
+            spellCheck={false}
+          />
+        </div>
+        <TargetPicker target={target} onChange={setTarget} />
+        <div className="field">
+          <label htmlFor="url-aliases">Aliases</label>
+          <input
+            id="url-aliases"
+            value={aliasText}
+            onChange={(event) => setAliasText(event.target.value)}
+            spellCheck={false}
+          />
+        </div>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={isPublic}
+            onChange={(event) => setPublic(event.target.checked)}
+          />
+          Public
+        </label>
+        <CommandPreview
+          command={importCommand({
+            ...target,
+            files: [url.trim() || '<url>'],
+            aliases,
+            public: isPublic,
+            properties: {},
+          })}
+        />
+        <Errors error={error} />
+        <div className="buttons">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy || url.trim() === ''}>
+            Import
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,114 @@
+/** `lxc launch` / `lxc init`: an instance from this image, on any LXD remote. */
+import { useState } from 'react';
+import { HangarError } from '../../shared/errors';
+import { launchCommand } from '../../shared/lxc-command';
+import type { LxdImage } from '../../shared/lxd';
+import { api } from '../api/hangar';
+import { useConnection } from '../app/connection-store';
+import { Dialog } from '../common/Dialog';
+import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
+
+export function LaunchDialog({
+  image,
+  source,
+  onClose,
+}: {
+  image: LxdImage;
+  source: Target;
+  onClose: () => void;
+}) {
+  const remotes = useConnection((state) => state.remotes);
+  const sourceIsLxd = remotes.find((remote) => remote.name === source.remote)?.protocol === 'lxd';
+  const [target, setTarget] = useState<Target>(
+    sourceIsLxd
+      ? source
+      : {
+          remote: remotes.find((remote) => remote.protocol === 'lxd')?.name ?? 'local',
+          project: 'default',
+        },
+  );
+  const [name, setName] = useState('');
+  const [profiles, setProfiles] = useState('');
+  const [ephemeral, setEphemeral] = useState(false);
+  const [start, setStart] = useState(true);
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const ref = image.aliases[0]?.name ?? image.fingerprint;
+  const profileList = profiles.split(/[\s,]+/).filter((profile) => profile !== '');
+  const input = {
+    source: { ...source, image: ref },
+    target,
+    ...(name.trim() === '' ? {} : { name: name.trim() }),
+    vm: image.type === 'virtual-machine',
+    ephemeral,
+    ...(profileList.length === 0 ? {} : { profiles: profileList }),
+    start,
+  };
+  return (
+    <Dialog title={`Launch ${ref}`} onClose={onClose}>
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setBusy(true);
+          api.instances.launch(input).then(onClose, (failure: unknown) => {
+            setError(HangarError.from(failure).message);
+            setBusy(false);
+          });
+        }}
+      >
+        <TargetPicker target={target} onChange={setTarget} label="On remote" />
+        <div className="field">
+          <label htmlFor="launch-name">Instance name</label>
+          <input
+            id="launch-name"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            placeholder="LXD picks one when empty"
+            spellCheck={false}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="launch-profiles">Profiles</label>
+          <input
+            id="launch-profiles"
+            value={profiles}
+            onChange={(event) => setProfiles(event.target.value)}
+            placeholder="default"
+            spellCheck={false}
+          />
+        </div>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={ephemeral}
+            onChange={(event) => setEphemeral(event.target.checked)}
+          />
+          Ephemeral (deleted when stopped)
+        </label>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={start}
+            onChange={(event) => setStart(event.target.checked)}
+          />
+          Start it once created
+        </label>
+        <CommandPreview command={launchCommand(input)} />
+        {error === undefined ? null : (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {start ? 'Launch' : 'Create'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
