@@ -15,6 +15,11 @@ command -v lxc >/dev/null 2>&1 || need+=(lxd-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # xz builds the simplestreams test image (root.tar.xz, lxd.tar.xz), as the image servers ship it.
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+# Image imports read zstd and bzip2 tarballs with the tools LXD itself uses; the
+# import tests also build a squashfs rootfs.
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v bzip2 >/dev/null 2>&1 || need+=(bzip2)
+command -v mksquashfs >/dev/null 2>&1 || need+=(squashfs-tools)
 # debootstrap builds the real-sized Debian image of `npm run bench` (import/export).
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)

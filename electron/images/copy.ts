@@ -94,7 +94,7 @@ export function copyImage(
             : image.fingerprint;
         // From here on the image exists: a cancel would only leave it without its aliases.
         setCancellable(false);
-        progress({ stage: 'Setting aliases', percent: 100 });
+        if (aliases.length > 0) progress({ stage: 'Setting aliases', percent: 100 });
         await pointAliases(client, aliases, fingerprint, target.project);
         return { remote: target.remote, project: target.project ?? 'default', fingerprint };
       });

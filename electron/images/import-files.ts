@@ -94,7 +94,9 @@ async function upload(
       hash,
     });
     inspections.push(result);
+    // Both carry the same refusal; the result's is the one reported.
     result.catch(() => undefined);
+    stream.on('error', () => undefined);
     return stream;
   };
 
@@ -137,8 +139,14 @@ async function upload(
       signal,
     });
   } catch (error) {
-    // What the inspection found explains a stopped upload better than the socket error.
-    for (const inspection of inspections) await inspection;
+    // A refused file explains a stopped upload better than the socket error it caused.
+    for (const inspection of inspections) {
+      const refusal = await inspection.then(
+        () => undefined,
+        (failure: unknown) => HangarError.from(failure),
+      );
+      if (refusal?.code === 'invalid-image') throw refusal;
+    }
     throw error;
   }
   const inspected = await Promise.all(inspections);

@@ -5,7 +5,7 @@
  * native module has to be built for Electron.
  */
 import { spawn } from 'node:child_process';
-import { Duplex } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { HangarError } from '../../shared/errors.js';
 
@@ -41,26 +41,28 @@ const TOOLS: Record<
   zstd: { command: 'zstd', args: ['-dcq'], pkg: 'zstd' },
 };
 
-/** A stream that decompresses; its errors say the file is corrupt or truncated, naming it. */
+/** The error for a compressed stream that does not decode. */
+export function corruptError(compression: Compression, name: string, detail: string): HangarError {
+  return new HangarError(
+    'invalid-image',
+    `${name} is ${compression}-compressed but truncated or corrupt (${detail}).`,
+  );
+}
+
+/** A stream that decompresses; undefined for an uncompressed file. */
 export function decompressor(compression: Compression, name: string): Duplex | undefined {
   if (compression === 'none') return undefined;
-  const corrupt = (detail: string) =>
-    new HangarError(
-      'invalid-image',
-      `${name} is ${compression}-compressed but truncated or corrupt (${detail}).`,
-    );
-  if (compression === 'gzip') {
-    const gunzip = createGunzip();
-    // zlib's own errors become the user's message.
-    const wrapped = Duplex.from(gunzip);
-    gunzip.on('error', (error) => wrapped.destroy(corrupt(error.message)));
-    return wrapped;
-  }
+  const corrupt = (detail: string) => corruptError(compression, name, detail);
+  if (compression === 'gzip') return createGunzip();
   const tool = TOOLS[compression];
   const child = spawn(tool.command, tool.args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
+  // The output ends only once the tool said the input was whole: a truncated file
+  // must read as corrupt, not as a short tarball.
+  const output = new PassThrough();
+  child.stdout.pipe(output, { end: false });
+  const duplex = Duplex.from({ writable: child.stdin, readable: output });
   child.on('error', (error: NodeJS.ErrnoException) =>
     duplex.destroy(
       error.code === 'ENOENT'
@@ -72,7 +74,8 @@ export function decompressor(compression: Compression, name: string): Duplex | u
     ),
   );
   child.on('close', (code) => {
-    if (code !== 0) duplex.destroy(corrupt(stderr.trim().split('\n').at(-1) ?? `exit ${code}`));
+    if (code === 0) output.end();
+    else duplex.destroy(corrupt(stderr.trim().split('\n').at(-1) ?? `exit ${String(code)}`));
   });
   // A destroyed reader (the file was refused) must not leave the tool running.
   duplex.on('close', () => child.kill());

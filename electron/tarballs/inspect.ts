@@ -13,7 +13,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { load } from 'js-yaml';
 import { HangarError } from '../../shared/errors.js';
 import { architectureName } from '../simplestreams/architectures.js';
-import { decompressor, detectFormat, type FileFormat } from './compression.js';
+import { corruptError, decompressor, detectFormat, type FileFormat } from './compression.js';
 import { TarReader, type TarEntry } from './tar-entries.js';
 
 export { detectFormat, type Compression, type FileFormat } from './compression.js';
@@ -212,7 +212,12 @@ export function inspectingStream(
       parsed = new Promise<void>((resolve, reject) => {
         sink.on('finish', resolve);
         sink.on('error', reject);
-        inflate?.on('error', reject);
+        const compression = format?.kind === 'tarball' ? format.compression : 'none';
+        inflate?.on('error', (error: Error) => {
+          reject(
+            error instanceof HangarError ? error : corruptError(compression, name, error.message),
+          );
+        });
       });
       parsed.catch((error: unknown) => {
         parseError ??= HangarError.from(error);
@@ -259,7 +264,7 @@ export function inspectingStream(
       if (checker.metadataYaml !== undefined) metadata = parseMetadata(name, checker.metadataYaml);
       if ((role === 'unified' || role === 'metadata') && metadata === undefined)
         throw invalid(
-          `${name} has no metadata.yaml: ${role === 'unified' ? 'it is not an LXD image' : 'it is not the metadata of an LXD image'}.`,
+          `${name} has no metadata.yaml: ${role === 'unified' ? 'it is not an LXD image' : 'it is not the metadata of an LXD image (the smaller of two files is the metadata, as lxc decides)'}.`,
         );
       if (role === 'unified' && !checker.rootfsDir && !checker.rootfsImg)
         throw invalid(

@@ -34,9 +34,10 @@ function Progress({ operation }: { operation: OperationSummary }) {
         />
       ) : null}
       <span className="muted">
-        {progress.stage}
-        {progress.percent === undefined ? '' : ` · ${Math.floor(progress.percent)}%`}
-        {bytes}
+        {operation.state === 'running'
+          ? `${progress.stage}${progress.percent === undefined ? '' : ` · ${String(Math.floor(progress.percent))}%`}${bytes}`
+          : // Once ended, the last stage is history; what was moved is what matters.
+            bytes.replace(/^ · /, '')}
       </span>
     </div>
   );

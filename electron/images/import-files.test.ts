@@ -1,0 +1,189 @@
+/**
+ * Importing files into a real LXD: every good kind of image, the bad-image
+ * corpus (each refused with its error, nothing left in LXD), a duplicate,
+ * and the daemon killed in the middle of an upload.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { OperationSummary } from '../../shared/contract.js';
+import type { Envelope } from '../../shared/errors.js';
+import type { LxdImage } from '../../shared/lxd.js';
+import {
+  rawTar,
+  writeBadImages,
+  writeGoodImages,
+  type BadImage,
+  type GoodImage,
+} from '../../scripts/image-corpus/bad-images.js';
+import { startDaemon } from '../../scripts/sandbox/daemon.js';
+import { dispatch } from '../dispatch.js';
+import { createHangar, type Hangar } from '../hangar.js';
+import { plaintextCodec } from '../remotes/identity.js';
+
+const run = promisify(execFile);
+const sandbox = inject('sandbox');
+const project = `imports-${process.pid}`;
+const lxcLocal = async (...args: string[]) =>
+  (await run('lxc', args, { env: { ...process.env, LXD_DIR: sandbox.localDir } })).stdout;
+
+let dir: string;
+let hangar: Hangar;
+let bad: BadImage[];
+let good: GoodImage[];
+
+async function call<T>(target: Hangar, name: string, input: unknown): Promise<T> {
+  const envelope = (await dispatch(target.handlers, name, input)) as Envelope<T>;
+  if (!envelope.ok) throw new Error(`${envelope.error.code}: ${envelope.error.message}`);
+  return envelope.value;
+}
+
+async function settle(target: Hangar, started: OperationSummary): Promise<OperationSummary> {
+  for (let i = 0; i < 1200; i++) {
+    const current = (await call<OperationSummary[]>(target, 'operations.list', {})).find(
+      (operation) => operation.id === started.id,
+    );
+    if (current !== undefined && current.state !== 'running') return current;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('the import did not end');
+}
+
+const importFiles = async (files: string[], extra: Record<string, unknown> = {}) =>
+  settle(
+    hangar,
+    await call<OperationSummary>(hangar, 'images.importFiles', {
+      remote: 'local',
+      project,
+      files: files.map((path) => ({ path })),
+      aliases: [],
+      public: false,
+      properties: {},
+      ...extra,
+    }),
+  );
+
+const fingerprints = async () =>
+  (await call<LxdImage[]>(hangar, 'images.list', { remote: 'local', project }))
+    .map((image) => image.fingerprint)
+    .sort();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hangar-imports-'));
+  bad = await writeBadImages(join(dir, 'bad'));
+  good = await writeGoodImages(join(dir, 'good'));
+  await lxcLocal('project', 'create', project, '-c', 'features.profiles=false');
+  hangar = await createHangar({
+    env: { LXD_DIR: sandbox.localDir, HOME: dir },
+    dataDir: join(dir, 'data'),
+    secrets: plaintextCodec('test'),
+  });
+});
+
+afterAll(async () => {
+  await hangar.close();
+  const listed = await lxcLocal(
+    'image',
+    'list',
+    '--project',
+    project,
+    '-c',
+    'F',
+    '--format',
+    'csv',
+  );
+  for (const fingerprint of listed.split('\n').filter(Boolean))
+    await lxcLocal('image', 'delete', '--project', project, fingerprint);
+  await lxcLocal('project', 'delete', project);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('importing files', () => {
+  it('imports unified and split images of every compression, with aliases, properties and public', async () => {
+    for (const image of good) {
+      const done = await importFiles(image.files, {
+        aliases: [`good/${image.name}`],
+        public: image.name === 'unified.tar.gz',
+        properties: { 'user.origin': 'hangar test', os: 'Test' },
+      });
+      expect(done.error, image.name).toBeUndefined();
+      expect(done.result).toEqual({ remote: 'local', project, fingerprint: image.fingerprint });
+      const stored = await call<LxdImage>(hangar, 'images.get', {
+        remote: 'local',
+        project,
+        fingerprint: image.fingerprint,
+      });
+      expect(stored.aliases.map((alias) => alias.name)).toEqual([`good/${image.name}`]);
+      expect(stored.properties).toMatchObject({ 'user.origin': 'hangar test', os: 'Test' });
+      expect(stored.public).toBe(image.name === 'unified.tar.gz');
+    }
+    // Two files given in either order: lxc's rule picks the metadata by size.
+    const split = good.find((image) => image.name === 'split-xz-gz');
+    const again = await importFiles([...(split?.files ?? [])].reverse());
+    expect(again).toMatchObject({
+      state: 'failed',
+      error: { code: 'conflict', message: expect.stringMatching(/already on local/) as unknown },
+      result: { remote: 'local', project, fingerprint: split?.fingerprint },
+    });
+  });
+
+  it('refuses every file of the bad-image corpus with its own error and leaves nothing in LXD', async () => {
+    const before = await fingerprints();
+    for (const image of bad) {
+      const done = await importFiles(image.files);
+      expect(done.state, image.name).toBe('failed');
+      expect(done.error?.message, image.name).toMatch(image.expected);
+    }
+    expect(await fingerprints()).toEqual(before);
+  }, 60_000);
+});
+
+describe('a daemon killed during an import', () => {
+  it('fails within seconds with a clear error, and leaves no image after the restart', async () => {
+    const daemonDir = join(dir, 'doomed');
+    const daemon = await startDaemon(daemonDir);
+    const doomed = await createHangar({
+      env: { LXD_DIR: daemonDir, HOME: dir },
+      dataDir: join(dir, 'doomed-data'),
+      secrets: plaintextCodec('test'),
+    });
+    try {
+      const file = join(dir, 'big.tar');
+      await writeFile(
+        file,
+        rawTar([
+          { path: 'metadata.yaml', content: 'architecture: x86_64\ncreation_date: 1700000000\n' },
+          { path: 'rootfs/', type: '5' },
+          { path: 'rootfs/blob', content: randomBytes(512 * 1024 * 1024) },
+        ]),
+      );
+      const started = await call<OperationSummary>(doomed, 'images.importFiles', {
+        remote: 'local',
+        files: [{ path: file }],
+        aliases: [],
+        public: false,
+        properties: {},
+      });
+      for (let i = 0; i < 400; i++) {
+        const current = (await call<OperationSummary[]>(doomed, 'operations.list', {}))[0];
+        if ((current?.progress?.processed ?? 0) > 32 * 1024 * 1024) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await daemon.kill();
+      const killedAt = Date.now();
+      const ended = await settle(doomed, started);
+      expect(Date.now() - killedAt).toBeLessThan(5000);
+      expect(ended).toMatchObject({ state: 'failed', error: { code: 'lxd-unreachable' } });
+      expect(ended.error?.message).toMatch(/Cannot reach LXD at unix socket/);
+      await startDaemon(daemonDir);
+      expect((await daemon.lxc(['image', 'list', '--format', 'csv'])).trim()).toBe('');
+    } finally {
+      await doomed.close();
+      await daemon.stop({ removeFiles: true });
+    }
+  }, 120_000);
+});
