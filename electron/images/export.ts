@@ -34,6 +34,7 @@ class ExportFile implements PartSink {
   readonly partial: string;
   private readonly stream: WriteStream;
   private readonly closed: Promise<unknown>;
+  private error: HangarError | undefined;
 
   constructor(
     readonly path: string,
@@ -41,26 +42,36 @@ class ExportFile implements PartSink {
     private readonly onBytes: (count: number) => void,
   ) {
     this.partial = `${path}.hangar-partial`;
-    this.stream = createWriteStream(this.partial, { flags: 'wx', mode: 0o644 });
+    this.stream = createWriteStream(this.partial, {
+      flags: 'wx',
+      mode: 0o644,
+      highWaterMark: 4 * 1024 * 1024,
+    });
     this.closed = once(this.stream, 'close');
-    this.stream.on('error', () => undefined);
+    // One listener for the file's life: a failed write is seen by the next write or the end.
+    this.stream.on('error', (error) => {
+      this.error = new HangarError('internal', `Cannot write ${this.partial}: ${error.message}`);
+      this.stream.emit('drain');
+    });
+  }
+
+  private check(): void {
+    if (this.error !== undefined) throw this.error;
   }
 
   async write(chunk: Buffer): Promise<void> {
+    this.check();
     this.hash.update(chunk);
     this.onBytes(chunk.length);
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), this.failed()]);
+    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+    this.check();
   }
 
   async end(): Promise<void> {
+    this.check();
     this.stream.end();
-    await Promise.race([once(this.stream, 'finish'), this.failed()]);
     await this.closed;
-  }
-
-  private async failed(): Promise<never> {
-    const [error] = (await once(this.stream, 'error')) as [Error];
-    throw new HangarError('internal', `Cannot write ${this.partial}: ${error.message}`);
+    this.check();
   }
 
   /** Hard link then unlink: unlike rename, it refuses to replace a file that appeared meanwhile. */

@@ -87,12 +87,16 @@ async function upload(
   const hash = createHash('sha256');
   const inspections: Promise<FileInspection>[] = [];
   const inspect = (file: ImportFile, role: 'unified' | 'metadata' | 'rootfs') => {
-    const { stream, result } = inspectingStream(createReadStream(file.path), role, {
-      name: file.name,
-      signal,
-      onBytes,
-      hash,
-    });
+    const { stream, result } = inspectingStream(
+      createReadStream(file.path, { highWaterMark: 1024 * 1024 }),
+      role,
+      {
+        name: file.name,
+        signal,
+        onBytes,
+        hash,
+      },
+    );
     inspections.push(result);
     // Both carry the same refusal; the result's is the one reported.
     result.catch(() => undefined);

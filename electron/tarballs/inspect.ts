@@ -243,8 +243,12 @@ export function inspectingStream(
         size += chunk.length;
         hash.update(chunk);
         options.onBytes?.(chunk.length);
-        await feed(chunk);
-        if (held !== undefined) await write(output, held);
+        // The reader and the inspection proceed side by side, each at its own pace.
+        const previous = held;
+        await Promise.all([
+          feed(chunk),
+          previous === undefined ? undefined : write(output, previous),
+        ]);
         held = chunk;
       }
       if (size === 0) throw invalid(`${name} is empty.`);
