@@ -121,7 +121,7 @@ describe('importing files', () => {
       expect(stored.properties).toMatchObject({ 'user.origin': 'hangar test', os: 'Test' });
       expect(stored.public).toBe(image.name === 'unified.tar.gz');
     }
-    // Two files given in either order: lxc's rule picks the metadata by size.
+    // Two files given in either order: the smaller one is taken as the metadata.
     const split = good.find((image) => image.name === 'split-xz-gz');
     const again = await importFiles([...(split?.files ?? [])].reverse());
     expect(again).toMatchObject({

@@ -217,7 +217,7 @@ export function importFiles(
         for (const file of named)
           files.push({ ...file, size: await regularFile(file.path, file.name) });
         if (files.length === 2) {
-          // lxc's rule: the smaller file is the metadata.
+          // Dropped files come in no order: the smaller one is the metadata (it is tiny).
           const [metadataPath] = await orderSplitFiles([
             files[0]?.path ?? '',
             files[1]?.path ?? '',

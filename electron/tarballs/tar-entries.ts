@@ -1,235 +1,359 @@
 /**
- * A streaming tar reader: headers (ustar, GNU long names, pax) are parsed
- * and every entry is handed to a visitor; file contents are skipped except
- * the ones the visitor asks to keep (metadata.yaml). Nothing else is held.
+ * A streaming tar header parser, push-style: feed it the (decompressed)
+ * bytes in chunks of any size and it announces each entry to a visitor.
+ * It understands ustar (with its name prefix), the old GNU format, GNU long
+ * names and link names (`././@LongLink`, types L and K), pax extended headers
+ * (type x: `path`, `linkpath`, `size`, and `GNU.sparse.name`) and skips pax
+ * global headers (type g). File contents are skipped without being copied,
+ * except the bytes the visitor asks to keep (metadata.yaml), so memory stays
+ * bounded whatever the size of the tarball.
+ *
+ * Written here rather than taken from npm: it is small, has no stream
+ * machinery of its own (the inspector drives it), and its errors are the
+ * user-facing HangarErrors the inspector needs.
  */
-import { Writable } from 'node:stream';
 import { HangarError } from '../../shared/errors.js';
 
+export type TarEntryType =
+  | 'file'
+  | 'directory'
+  | 'symlink'
+  | 'hardlink'
+  | 'character-device'
+  | 'block-device'
+  | 'fifo'
+  | 'other';
+
 export interface TarEntry {
+  /** The name as stored (after long-name and pax overrides), not normalised. */
   path: string;
-  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  type: TarEntryType;
+  /** The raw type flag, e.g. '0', '5', 'S'. */
+  typeFlag: string;
+  /** For links: the target as stored. Empty otherwise. */
   linkTarget: string;
+  /** Bytes of content that follow the header (0 for links, directories, devices). */
   size: number;
 }
 
 export interface TarVisitor {
-  /** Returns how many bytes of the content to keep (0: skip it). Throw to refuse the tarball. */
+  /**
+   * Called for each entry, in order. Returns how many bytes of its content
+   * to keep (0 to skip them). Throw (a HangarError) to refuse the tarball.
+   */
   entry: (entry: TarEntry) => number;
-  /** The kept content of the entry just announced. */
+  /** The kept bytes of the entry just announced, once all of them arrived. */
   content?: (entry: TarEntry, data: Buffer) => void;
 }
 
 const BLOCK = 512;
+/** GNU long names and pax headers larger than this are refused (GNU tar's own limit is similar). */
+const EXTENSION_LIMIT = 1024 * 1024;
 
-function text(block: Buffer, start: number, length: number): string {
+/** Type flags whose header is followed by no content, whatever the size field says (as Go's archive/tar, which LXD uses). */
+const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
+
+const TYPES: Record<string, TarEntryType> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'character-device',
+  '4': 'block-device',
+  '5': 'directory',
+  '6': 'fifo',
+};
+
+function cString(block: Buffer, start: number, length: number): string {
   const field = block.subarray(start, start + length);
   const end = field.indexOf(0);
   return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
 }
 
-function octal(block: Buffer, start: number, length: number): number {
+/** An octal number field, or GNU's base-256 form (high bit set) for values over 8 GiB. */
+function numeric(block: Buffer, start: number, length: number): number | undefined {
   const field = block.subarray(start, start + length);
-  // GNU base-256 for sizes over 8 GiB.
-  if ((field[0] ?? 0) & 0x80) {
-    let value = 0;
+  const first = field[0] ?? 0;
+  if (first & 0x80) {
+    if (first === 0xff) return undefined; // negative
+    let value = first & 0x7f;
     for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
-    return value;
+    return Number.isSafeInteger(value) ? value : undefined;
   }
-  const digits = text(block, start, length).trim();
-  return digits === '' ? 0 : parseInt(digits, 8);
+  const digits = cString(block, start, length).trim();
+  if (digits === '') return 0;
+  if (!/^[0-7]+$/.test(digits)) return undefined;
+  return parseInt(digits, 8);
 }
 
-function validChecksum(block: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (block[i] ?? 0);
-  return sum === octal(block, 148, 8);
+function checksumMatches(block: Buffer): boolean {
+  const stored = numeric(block, 148, 8);
+  if (stored === undefined) return false;
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
+    unsigned += byte;
+    signed += byte >= 0x80 ? byte - 0x100 : byte;
+  }
+  // Some old tars summed signed bytes; accept both, as GNU tar does.
+  return stored === unsigned || stored === signed;
 }
 
-function paxRecords(data: Buffer): Record<string, string> {
-  const records: Record<string, string> = {};
+/** Records of a pax extended header: "<length> <key>=<value>\n", repeated. */
+function paxRecords(data: Buffer): Map<string, string> | undefined {
+  const records = new Map<string, string>();
   let at = 0;
   while (at < data.length) {
+    // Trailing NUL padding is tolerated.
+    if (data[at] === 0) break;
     const space = data.indexOf(0x20, at);
-    if (space < 0) break;
-    const length = parseInt(data.subarray(at, space).toString('ascii'), 10);
-    if (!Number.isFinite(length) || length <= 0) break;
-    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
+    if (space < 0 || space - at > 20) return undefined;
+    const lengthText = data.subarray(at, space).toString('latin1');
+    if (!/^[0-9]+$/.test(lengthText)) return undefined;
+    const length = Number(lengthText);
+    const end = at + length;
+    if (length <= space - at + 1 || end > data.length || data[end - 1] !== 0x0a) return undefined;
+    const record = data.subarray(space + 1, end - 1).toString('utf8');
     const equals = record.indexOf('=');
-    if (equals > 0) records[record.slice(0, equals)] = record.slice(equals + 1);
-    at += length;
+    if (equals <= 0) return undefined;
+    records.set(record.slice(0, equals), record.slice(equals + 1));
+    at = end;
   }
   return records;
 }
 
-/** A Writable that parses the tar it is fed; it errors on a malformed or truncated tarball. */
-export class TarReader extends Writable {
-  private pending: Buffer = Buffer.alloc(0);
-  private current:
-    | { entry: TarEntry; remaining: number; padding: number; keep: number; kept: Buffer[] }
-    | undefined;
-  private meta:
-    { kind: 'L' | 'K' | 'x'; remaining: number; padding: number; chunks: Buffer[] } | undefined;
-  private overrides: { path?: string; linkTarget?: string; size?: number } = {};
-  private ended = false;
+type State =
+  | { kind: 'header' }
+  | {
+      kind: 'content';
+      entry: TarEntry;
+      remaining: number;
+      padding: number;
+      keep: number;
+      kept: Buffer[];
+    }
+  | {
+      kind: 'extension';
+      flag: 'L' | 'K' | 'x' | 'g';
+      remaining: number;
+      padding: number;
+      chunks: Buffer[];
+    }
+  | { kind: 'padding'; remaining: number }
+  | { kind: 'ended' };
+
+export interface TarParserOptions {
+  /** The file's name, for messages. */
+  name: string;
+  /** How the file is compressed ('none' for a plain tar), for messages. */
+  compression: string;
+}
+
+export class TarParser {
+  /** Entries announced so far (extension headers not counted). */
   entries = 0;
+  /** Decompressed bytes seen so far. */
+  offset = 0;
+  private state: State = { kind: 'header' };
+  private readonly header = Buffer.alloc(BLOCK);
+  private headerFill = 0;
+  private overrides: { path?: string; linkTarget?: string; size?: number } = {};
 
   constructor(
-    private readonly name: string,
     private readonly visitor: TarVisitor,
-    /** How the tarball was compressed: a cut-off file reads as a corrupt compressed stream. */
-    private readonly compression = 'none',
-  ) {
-    super();
+    private readonly options: TarParserOptions,
+  ) {}
+
+  /** True once the end-of-archive marker was read. */
+  get ended(): boolean {
+    return this.state.kind === 'ended';
   }
 
-  override _write(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    callback: (error?: Error | null) => void,
-  ) {
-    try {
-      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-      this.consume();
-      callback();
-    } catch (error) {
-      callback(error as Error);
+  private invalid(message: string): HangarError {
+    return new HangarError('invalid-image', message);
+  }
+
+  private notATar(detail: string): HangarError {
+    const { name, compression } = this.options;
+    if (this.entries === 0 && this.offset <= BLOCK)
+      return this.invalid(
+        compression === 'none'
+          ? `${name} is not a tarball (${detail}).`
+          : `${name} is ${compression}-compressed, but what it contains is not a tarball (${detail}).`,
+      );
+    return this.invalid(
+      `${name} is a damaged tarball: ${detail} after ${this.entries} ${this.entries === 1 ? 'entry' : 'entries'}.`,
+    );
+  }
+
+  /** Feeds bytes; throws a HangarError at the first thing that is not a valid tar. */
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const state = this.state;
+      switch (state.kind) {
+        case 'ended':
+          // Zero blocks and whatever padding follow the end-of-archive marker.
+          this.offset += chunk.length - at;
+          return;
+        case 'header': {
+          const take = Math.min(BLOCK - this.headerFill, chunk.length - at);
+          chunk.copy(this.header, this.headerFill, at, at + take);
+          this.headerFill += take;
+          this.offset += take;
+          at += take;
+          if (this.headerFill === BLOCK) {
+            this.headerFill = 0;
+            this.readHeader();
+          }
+          break;
+        }
+        case 'padding': {
+          const take = Math.min(state.remaining, chunk.length - at);
+          state.remaining -= take;
+          this.offset += take;
+          at += take;
+          if (state.remaining === 0) this.state = { kind: 'header' };
+          break;
+        }
+        case 'extension': {
+          const take = Math.min(state.remaining, chunk.length - at);
+          // Copied: the caller may reuse its buffer.
+          state.chunks.push(Buffer.from(chunk.subarray(at, at + take)));
+          state.remaining -= take;
+          this.offset += take;
+          at += take;
+          if (state.remaining === 0) {
+            this.applyExtension(state.flag, Buffer.concat(state.chunks));
+            this.state =
+              state.padding > 0
+                ? { kind: 'padding', remaining: state.padding }
+                : { kind: 'header' };
+          }
+          break;
+        }
+        case 'content': {
+          const take = Math.min(state.remaining, chunk.length - at);
+          if (state.keep > 0) {
+            const keep = Math.min(take, state.keep);
+            state.kept.push(Buffer.from(chunk.subarray(at, at + keep)));
+            state.keep -= keep;
+          }
+          state.remaining -= take;
+          this.offset += take;
+          at += take;
+          if (state.remaining === 0) this.finishContent(state);
+          break;
+        }
+      }
     }
   }
 
-  override _final(callback: (error?: Error | null) => void) {
-    if (
-      this.current !== undefined ||
-      this.meta !== undefined ||
-      (!this.ended && this.pending.length > 0)
-    )
-      callback(
-        new HangarError(
-          'invalid-image',
-          this.compression === 'none'
-            ? `${this.name} is truncated: the tarball ends in the middle of a file.`
-            : `${this.name} is ${this.compression}-compressed but truncated or corrupt: its tarball ends in the middle of a file.`,
-        ),
-      );
-    else if (this.entries === 0)
-      callback(new HangarError('invalid-image', `${this.name} is an empty tarball.`));
-    else callback();
+  /** No more bytes: throws when the tarball stopped in the middle. */
+  end(): void {
+    const { name, compression } = this.options;
+    const state = this.state;
+    // GNU tar and Go accept an archive whose end marker is missing when it stops between entries.
+    if (state.kind === 'ended' || (state.kind === 'header' && this.headerFill === 0)) {
+      if (this.entries === 0)
+        throw this.invalid(
+          this.offset === 0 && compression !== 'none'
+            ? `${name} is ${compression}-compressed but contains nothing.`
+            : `${name} is an empty tarball.`,
+        );
+      return;
+    }
+    throw this.invalid(
+      compression === 'none'
+        ? `${name} is truncated: the tarball ends in the middle of ${this.where()}.`
+        : `${name} is ${compression}-compressed but truncated: its tarball ends in the middle of ${this.where()}.`,
+    );
   }
 
-  private consume(): void {
-    for (;;) {
-      if (this.ended) {
-        this.pending = Buffer.alloc(0);
+  private where(): string {
+    return this.state.kind === 'content' ? this.state.entry.path : 'a header';
+  }
+
+  private finishContent(state: Extract<State, { kind: 'content' }>): void {
+    if (state.kept.length > 0) this.visitor.content?.(state.entry, Buffer.concat(state.kept));
+    this.state =
+      state.padding > 0 ? { kind: 'padding', remaining: state.padding } : { kind: 'header' };
+  }
+
+  private readHeader(): void {
+    const block = this.header;
+    if (block.every((byte) => byte === 0)) {
+      this.state = { kind: 'ended' };
+      return;
+    }
+    if (!checksumMatches(block)) throw this.notATar('a header checksum does not match');
+    const flag = String.fromCharCode(block[156] ?? 0);
+    const headerSize = numeric(block, 124, 12);
+    if (headerSize === undefined) throw this.notATar('a header has an invalid size field');
+    if (flag === 'L' || flag === 'K' || flag === 'x' || flag === 'g') {
+      if (headerSize > EXTENSION_LIMIT)
+        throw this.invalid(
+          `${this.options.name} has a tar extension header of ${headerSize} bytes; Hangar reads at most 1 MiB.`,
+        );
+      const padding = (BLOCK - (headerSize % BLOCK)) % BLOCK;
+      if (headerSize === 0) {
+        this.applyExtension(flag, Buffer.alloc(0));
         return;
       }
-      if (this.meta !== undefined) {
-        const take = Math.min(this.meta.remaining, this.pending.length);
-        this.meta.chunks.push(this.pending.subarray(0, take));
-        this.meta.remaining -= take;
-        this.pending = this.pending.subarray(take);
-        if (this.meta.remaining > 0) return;
-        if (!this.skipPadding(this.meta)) return;
-        const data = Buffer.concat(this.meta.chunks);
-        if (this.meta.kind === 'x') {
-          const records = paxRecords(data);
-          if (records.path !== undefined) this.overrides.path = records.path;
-          if (records.linkpath !== undefined) this.overrides.linkTarget = records.linkpath;
-          if (records.size !== undefined) this.overrides.size = Number(records.size);
-        } else {
-          const value = data.toString('utf8').replace(/\0+$/, '');
-          if (this.meta.kind === 'L') this.overrides.path = value;
-          else this.overrides.linkTarget = value;
-        }
-        this.meta = undefined;
-        continue;
-      }
-      if (this.current !== undefined) {
-        const take = Math.min(this.current.remaining, this.pending.length);
-        if (this.current.keep > 0) {
-          const keep = Math.min(take, this.current.keep);
-          this.current.kept.push(this.pending.subarray(0, keep));
-          this.current.keep -= keep;
-        }
-        this.current.remaining -= take;
-        this.pending = this.pending.subarray(take);
-        if (this.current.remaining > 0) return;
-        if (!this.skipPadding(this.current)) return;
-        if (this.current.kept.length > 0)
-          this.visitor.content?.(this.current.entry, Buffer.concat(this.current.kept));
-        this.current = undefined;
-        continue;
-      }
-      if (this.pending.length < BLOCK) return;
-      const block = this.pending.subarray(0, BLOCK);
-      this.pending = this.pending.subarray(BLOCK);
-      if (block.every((byte) => byte === 0)) {
-        // The end-of-archive marker; what follows is padding.
-        this.ended = true;
-        continue;
-      }
-      if (!validChecksum(block))
-        throw new HangarError(
-          'invalid-image',
-          `${this.name} is not a valid tarball (a header's checksum is wrong).`,
-        );
-      const typeFlag = String.fromCharCode(block[156] ?? 0x30);
-      const size = octal(block, 124, 12);
-      const padding = (BLOCK - (size % BLOCK)) % BLOCK;
-      if (typeFlag === 'L' || typeFlag === 'K' || typeFlag === 'x') {
-        if (size > 1024 * 1024)
-          throw new HangarError(
-            'invalid-image',
-            `${this.name} has a tar header extension larger than 1 MiB.`,
-          );
-        this.meta = { kind: typeFlag, remaining: size, padding, chunks: [] };
-        continue;
-      }
-      if (typeFlag === 'g') {
-        this.current = {
-          entry: { path: '', type: 'other', linkTarget: '', size },
-          remaining: size,
-          padding,
-          keep: 0,
-          kept: [],
-        };
-        continue;
-      }
-      const prefix = text(block, 345, 155);
-      const rawName = text(block, 0, 100);
-      const entry: TarEntry = {
-        path: this.overrides.path ?? (prefix === '' ? rawName : `${prefix}/${rawName}`),
-        type:
-          typeFlag === '0' || typeFlag === '\0' || typeFlag === '7'
-            ? 'file'
-            : typeFlag === '5'
-              ? 'directory'
-              : typeFlag === '2'
-                ? 'symlink'
-                : typeFlag === '1'
-                  ? 'hardlink'
-                  : 'other',
-        linkTarget: this.overrides.linkTarget ?? text(block, 157, 100),
-        size: this.overrides.size ?? size,
-      };
-      this.overrides = {};
-      this.entries += 1;
-      const keep = this.visitor.entry(entry);
-      const contentSize = entry.type === 'file' || entry.type === 'other' ? entry.size : 0;
-      this.current = {
-        entry,
-        remaining: contentSize,
-        padding: (BLOCK - (contentSize % BLOCK)) % BLOCK,
-        keep,
-        kept: [],
-      };
+      this.state = { kind: 'extension', flag, remaining: headerSize, padding, chunks: [] };
+      return;
     }
+    const magic = block.subarray(257, 263).toString('latin1');
+    // POSIX ustar has a name prefix at 345; the old GNU format ("ustar  ") keeps other fields there.
+    const prefix = magic === 'ustar\0' ? cString(block, 345, 155) : '';
+    const name = cString(block, 0, 100);
+    const size = this.overrides.size ?? headerSize;
+    const entry: TarEntry = {
+      path: this.overrides.path ?? (prefix === '' ? name : `${prefix}/${name}`),
+      type: TYPES[flag] ?? 'other',
+      typeFlag: flag,
+      linkTarget: this.overrides.linkTarget ?? cString(block, 157, 100),
+      size: HEADER_ONLY.has(flag) ? 0 : size,
+    };
+    if (entry.type !== 'symlink' && entry.type !== 'hardlink') entry.linkTarget = '';
+    this.overrides = {};
+    this.entries += 1;
+    const keep = Math.min(this.visitor.entry(entry), entry.size);
+    const padding = (BLOCK - (entry.size % BLOCK)) % BLOCK;
+    const state: Extract<State, { kind: 'content' }> = {
+      kind: 'content',
+      entry,
+      remaining: entry.size,
+      padding,
+      keep,
+      kept: [],
+    };
+    if (entry.size === 0) this.finishContent(state);
+    else this.state = state;
   }
 
-  /** Consumes the padding after a content; false while more bytes are needed. */
-  private skipPadding(state: { padding: number }): boolean {
-    const take = Math.min(state.padding, this.pending.length);
-    state.padding -= take;
-    this.pending = this.pending.subarray(take);
-    return state.padding === 0;
+  private applyExtension(flag: 'L' | 'K' | 'x' | 'g', data: Buffer): void {
+    if (flag === 'g') return; // Global pax headers carry defaults (times, charset) Hangar has no use for.
+    if (flag === 'L' || flag === 'K') {
+      const end = data.indexOf(0);
+      const value = data.subarray(0, end < 0 ? data.length : end).toString('utf8');
+      if (flag === 'L') this.overrides.path = value;
+      else this.overrides.linkTarget = value;
+      return;
+    }
+    const records = paxRecords(data);
+    if (records === undefined) throw this.notATar('a pax header is malformed');
+    const path = records.get('GNU.sparse.name') ?? records.get('path');
+    if (path !== undefined) this.overrides.path = path;
+    const linkpath = records.get('linkpath');
+    if (linkpath !== undefined) this.overrides.linkTarget = linkpath;
+    const size = records.get('size');
+    if (size !== undefined) {
+      if (!/^[0-9]+$/.test(size) || !Number.isSafeInteger(Number(size)))
+        throw this.notATar(`a pax header has an invalid size (${size})`);
+      this.overrides.size = Number(size);
+    }
   }
 }

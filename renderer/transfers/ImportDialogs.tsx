@@ -17,7 +17,7 @@ function Errors({ error }: { error: string | undefined }) {
   );
 }
 
-/** lxc's rule for two files: the smaller one is the metadata. */
+/** Of two dropped files the smaller is the metadata (a metadata tarball is tiny); lxc takes them in order. */
 function roles(files: File[]): { file: File; role: string }[] {
   if (files.length !== 2) return files.map((file) => ({ file, role: 'unified image' }));
   const [a, b] = files as [File, File];
