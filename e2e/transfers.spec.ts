@@ -106,7 +106,7 @@ async function splitImage(id: string): Promise<{ metadata: Buffer; rootfs: Buffe
   );
   await run('xz', ['-f', metadataTar]);
   const metadata = await readFile(`${metadataTar}.xz`);
-  // The rootfs is bigger than the metadata: lxc's rule tells them apart by size.
+  // The rootfs is bigger than the metadata: that is how Hangar tells dropped files apart.
   const rootfs = gzipSync(
     tar([...uniqueRootfs(id), { path: 'rootfs/filler', content: randomBytes(64 * 1024) }]),
   );
