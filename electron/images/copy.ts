@@ -7,8 +7,9 @@ import type { CallInput, OperationSummary } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
 import { copyCommand } from '../../shared/lxc-command.js';
 import type { LxdImageAlias } from '../../shared/lxd.js';
-import { progressFromLxd } from '../operations/lxd-progress.js';
+import { followLxdOperation } from '../operations/lxd-progress.js';
 import type { Operations } from '../operations/registry.js';
+import { pullSourceBody } from '../remotes/image-source.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 import { pointAliases } from './aliases.js';
 import { resolveImage } from './resolve.js';
@@ -38,7 +39,8 @@ export function copyImage(
       title: `Copy ${source.remote}:${source.image} to ${where(target.remote, target.project)}`,
       command: copyCommand(input),
     },
-    async ({ signal, progress, setCancellable }) => {
+    async (context) => {
+      const { signal, progress, setCancellable } = context;
       progress({ stage: `Looking up ${source.image} on ${source.remote}` });
       const image = await resolveImage(
         sourceConnection,
@@ -60,33 +62,13 @@ export function copyImage(
           body: {
             auto_update: input.autoUpdate,
             public: input.public,
-            source: {
-              type: 'image',
-              mode: 'pull',
-              server: pull.server,
-              protocol: pull.protocol,
-              certificate: pull.certificate,
-              fingerprint: image.fingerprint,
-              image_type: image.type,
-              ...(pull.secret === undefined ? {} : { secret: pull.secret }),
-              ...(pull.protocol === 'lxd' ? { project: source.project ?? 'default' } : {}),
-            },
+            source: pullSourceBody(pull, image, source.project),
           },
         });
-        if (response.type !== 'async')
-          throw new HangarError('lxd-error', `${target.remote} did not start a download.`);
-        setCancellable(response.operation.may_cancel);
-        const done = await client.waitForOperation(response.operation, {
+        const done = await followLxdOperation(client, response, context, {
           project: target.project,
-          signal,
-          onProgress: (operation) => {
-            setCancellable(operation.may_cancel);
-            const update =
-              operation.metadata === null
-                ? undefined
-                : progressFromLxd(operation.metadata, { download_progress: 'Downloading' });
-            if (update !== undefined) progress(update);
-          },
+          what: 'the download',
+          stageNames: { download_progress: 'Downloading' },
         });
         const fingerprint =
           typeof done.metadata?.fingerprint === 'string'

@@ -5,7 +5,7 @@
 import type { CallInput, OperationSummary } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
 import { importCommand } from '../../shared/lxc-command.js';
-import { progressFromLxd } from '../operations/lxd-progress.js';
+import { followLxdOperation } from '../operations/lxd-progress.js';
 import type { Operations } from '../operations/registry.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 import { pointAliases } from './aliases.js';
@@ -22,8 +22,9 @@ export function importUrl(
       title: `Import ${input.url} into ${input.remote}`,
       command: importCommand({ ...input, files: [input.url], properties: {} }),
     },
-    ({ signal, progress, setCancellable }) =>
+    (context) =>
       connection.withClient(async (client) => {
+        const { signal, progress, setCancellable } = context;
         progress({ stage: `Asking ${new URL(input.url).host} for the image` });
         const response = await client.request('/1.0/images', {
           method: 'POST',
@@ -31,20 +32,10 @@ export function importUrl(
           signal,
           body: { public: input.public, source: { type: 'url', url: input.url } },
         });
-        if (response.type !== 'async')
-          throw new HangarError('lxd-error', 'LXD did not start the download.');
-        setCancellable(response.operation.may_cancel);
-        const done = await client.waitForOperation(response.operation, {
+        const done = await followLxdOperation(client, response, context, {
           project: input.project,
-          signal,
-          onProgress: (operation) => {
-            setCancellable(operation.may_cancel);
-            const update =
-              operation.metadata === null
-                ? undefined
-                : progressFromLxd(operation.metadata, { download_progress: 'Downloading' });
-            if (update !== undefined) progress(update);
-          },
+          what: 'the download',
+          stageNames: { download_progress: 'Downloading' },
         });
         const fingerprint = done.metadata?.fingerprint;
         if (typeof fingerprint !== 'string')

@@ -7,8 +7,9 @@ import type { CallInput, OperationSummary } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
 import { launchCommand } from '../../shared/lxc-command.js';
 import { resolveImage } from '../images/resolve.js';
-import { progressFromLxd } from '../operations/lxd-progress.js';
+import { followLxdOperation } from '../operations/lxd-progress.js';
 import type { Operations } from '../operations/registry.js';
+import { pullSourceBody } from '../remotes/image-source.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 
 export function launchInstance(
@@ -26,7 +27,8 @@ export function launchInstance(
       title: `${input.start ? 'Launch' : 'Create'} ${input.name ?? 'an instance'} from ${source.remote}:${source.image} on ${target.remote}`,
       command: launchCommand(input),
     },
-    async ({ signal, progress, setCancellable }) => {
+    async (context) => {
+      const { signal, progress, setCancellable } = context;
       progress({ stage: `Looking up ${source.image} on ${source.remote}` });
       const type = input.vm ? 'virtual-machine' : 'container';
       const image = await resolveImage(
@@ -50,39 +52,16 @@ export function launchInstance(
             type,
             ephemeral: input.ephemeral,
             ...(input.profiles === undefined ? {} : { profiles: input.profiles }),
-            source: {
-              type: 'image',
-              fingerprint: image.fingerprint,
-              ...(pull === undefined
-                ? {}
-                : {
-                    mode: 'pull',
-                    server: pull.server,
-                    protocol: pull.protocol,
-                    certificate: pull.certificate,
-                    image_type: image.type,
-                    ...(pull.secret === undefined ? {} : { secret: pull.secret }),
-                    ...(pull.protocol === 'lxd' ? { project: source.project ?? 'default' } : {}),
-                  }),
-            },
+            source:
+              pull === undefined
+                ? { type: 'image', fingerprint: image.fingerprint }
+                : pullSourceBody(pull, image, source.project),
           },
         });
-        if (created.type !== 'async')
-          throw new HangarError('lxd-error', `${target.remote} did not start creating it.`);
-        setCancellable(created.operation.may_cancel);
-        const done = await client.waitForOperation(created.operation, {
+        const done = await followLxdOperation(client, created, context, {
           project,
-          signal,
-          onProgress: (operation) => {
-            setCancellable(operation.may_cancel);
-            const update =
-              operation.metadata === null
-                ? undefined
-                : progressFromLxd(operation.metadata, {
-                    download_progress: 'Downloading the image',
-                  });
-            if (update !== undefined) progress(update);
-          },
+          what: 'creating the instance',
+          stageNames: { download_progress: 'Downloading the image' },
         });
         const url = done.resources?.instances?.[0] ?? done.resources?.containers?.[0];
         const name =

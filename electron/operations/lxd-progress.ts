@@ -1,4 +1,7 @@
-import type { OperationProgress } from './registry.js';
+import { HangarError } from '../../shared/errors.js';
+import type { LxdOperation } from '../../shared/lxd.js';
+import type { LxdClient, LxdResponse } from '../lxd/client.js';
+import type { OperationContext, OperationProgress } from './registry.js';
 
 /**
  * LXD reports progress in operation metadata: LXD 5.0 as one free-text
@@ -37,4 +40,32 @@ export function progressFromLxd(
     };
   }
   return undefined;
+}
+
+/**
+ * Follows an LXD operation that Hangar started, as part of a Hangar
+ * operation: LXD's progress and its may_cancel flow into the panel, and a
+ * cancel from the panel cancels LXD's operation.
+ */
+export async function followLxdOperation(
+  client: LxdClient,
+  response: LxdResponse<unknown>,
+  context: OperationContext,
+  options: { project: string | undefined; what: string; stageNames?: Record<string, string> },
+): Promise<LxdOperation> {
+  if (response.type !== 'async')
+    throw new HangarError('lxd-error', `LXD did not start ${options.what}.`);
+  context.setCancellable(response.operation.may_cancel);
+  return client.waitForOperation(response.operation, {
+    project: options.project,
+    signal: context.signal,
+    onProgress: (operation) => {
+      context.setCancellable(operation.may_cancel);
+      const update =
+        operation.metadata === null
+          ? undefined
+          : progressFromLxd(operation.metadata, options.stageNames);
+      if (update !== undefined) context.progress(update);
+    },
+  });
 }

@@ -30,3 +30,22 @@ export interface RemoteConnection extends ImageSource {
   pullSource: (image: LxdImage, project: string | undefined) => Promise<PullSource>;
   close: () => Promise<void>;
 }
+
+/** The `source` LXD needs to pull `image` from another server (POST /1.0/images or /1.0/instances). */
+export function pullSourceBody(
+  pull: PullSource,
+  image: { fingerprint: string; type: string },
+  sourceProject: string | undefined,
+): Record<string, unknown> {
+  return {
+    type: 'image',
+    mode: 'pull',
+    server: pull.server,
+    protocol: pull.protocol,
+    certificate: pull.certificate,
+    fingerprint: image.fingerprint,
+    image_type: image.type,
+    ...(pull.secret === undefined ? {} : { secret: pull.secret }),
+    ...(pull.protocol === 'lxd' ? { project: sourceProject ?? 'default' } : {}),
+  };
+}

@@ -7,6 +7,7 @@ import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { useConnection } from '../app/connection-store';
 import { Dialog } from '../common/Dialog';
+import { DialogFooter } from './DialogFooter';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
 
 export function CopyDialog({
@@ -93,19 +94,7 @@ export function CopyDialog({
           Public on the target
         </label>
         <CommandPreview command={copyCommand(input)} />
-        {error === undefined ? null : (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Copy
-          </button>
-        </div>
+        <DialogFooter error={error} action="Copy" disabled={busy} onCancel={onClose} />
       </form>
     </Dialog>
   );

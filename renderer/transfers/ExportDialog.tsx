@@ -5,6 +5,7 @@ import { exportCommand } from '../../shared/lxc-command';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { Dialog } from '../common/Dialog';
+import { DialogFooter } from './DialogFooter';
 import { CommandPreview, type Target } from './TargetPicker';
 
 export function ExportDialog({
@@ -53,19 +54,12 @@ export function ExportDialog({
           />
         </div>
         <CommandPreview command={exportCommand(input)} />
-        {error === undefined ? null : (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || directory === ''}>
-            Export
-          </button>
-        </div>
+        <DialogFooter
+          error={error}
+          action="Export"
+          disabled={busy || directory === ''}
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );

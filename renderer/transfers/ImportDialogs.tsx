@@ -6,6 +6,7 @@ import { parseAliases, parseProperties } from '../../shared/images/inputs';
 import { importCommand } from '../../shared/lxc-command';
 import { api } from '../api/hangar';
 import { Dialog } from '../common/Dialog';
+import { DialogFooter } from './DialogFooter';
 import { fileRef } from './files';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
 
@@ -128,19 +129,12 @@ export function ImportFilesDialog({
         <Errors error={properties.ok ? undefined : properties.error} />
         <CommandPreview command={command} />
         {stage === undefined ? null : <p className="muted">{stage}</p>}
-        <Errors error={error} />
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="primary"
-            disabled={countError !== undefined || !properties.ok || stage !== undefined}
-          >
-            Import
-          </button>
-        </div>
+        <DialogFooter
+          error={error}
+          action="Import"
+          disabled={countError !== undefined || !properties.ok || stage !== undefined}
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );
@@ -217,15 +211,12 @@ export function ImportUrlDialog({
             properties: {},
           })}
         />
-        <Errors error={error} />
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || url.trim() === ''}>
-            Import
-          </button>
-        </div>
+        <DialogFooter
+          error={error}
+          action="Import"
+          disabled={busy || url.trim() === ''}
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );

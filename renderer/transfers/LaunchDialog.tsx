@@ -6,6 +6,7 @@ import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { useConnection } from '../app/connection-store';
 import { Dialog } from '../common/Dialog';
+import { DialogFooter } from './DialogFooter';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
 
 export function LaunchDialog({
@@ -95,19 +96,12 @@ export function LaunchDialog({
           Start it once created
         </label>
         <CommandPreview command={launchCommand(input)} />
-        {error === undefined ? null : (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="buttons">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {start ? 'Launch' : 'Create'}
-          </button>
-        </div>
+        <DialogFooter
+          error={error}
+          action={start ? 'Launch' : 'Create'}
+          disabled={busy}
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );
