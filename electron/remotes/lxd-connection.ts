@@ -171,6 +171,8 @@ export class LxdConnection implements ImageSource {
       });
       return;
     }
+    // Closed while locating: nothing to connect for.
+    if (this.stopped) return;
     if (target.endpoint === undefined) {
       const error = new HangarError(
         'lxd-unreachable',
@@ -181,7 +183,20 @@ export class LxdConnection implements ImageSource {
     }
     if (this.client === undefined || !sameEndpoint(this.client.endpoint, target.endpoint)) {
       void this.client?.close();
-      this.client = new LxdClient(target.endpoint);
+      this.client = undefined;
+      try {
+        this.client = new LxdClient(target.endpoint);
+      } catch (error) {
+        // A pinned certificate or client key that does not parse is this remote's problem, shown on it.
+        this.setUnreachable(
+          new HangarError(
+            'not-trusted',
+            `The stored certificate or key for "${this.remote}" cannot be read (${HangarError.from(error).message}). Remove the remote and add it again.`,
+          ),
+          target,
+        );
+        return;
+      }
     }
     const client = this.client;
     try {
