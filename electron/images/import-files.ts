@@ -6,7 +6,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CallInput, OperationSummary } from '../../shared/contract.js';
@@ -16,7 +15,13 @@ import { importCommand } from '../../shared/lxc-command.js';
 import type { LxdClient } from '../lxd/client.js';
 import { OperationError, type OperationContext, type Operations } from '../operations/registry.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
-import { inspectingStream, orderSplitFiles, type FileInspection } from '../tarballs/inspect.js';
+import {
+  detectFormat,
+  imageFileSize,
+  inspectingStream,
+  orderSplitFiles,
+  type FileInspection,
+} from '../tarballs/inspect.js';
 import { pointAliases } from './aliases.js';
 import type { StagedUploads } from './staged-uploads.js';
 
@@ -34,16 +39,6 @@ function imageExists(remote: string, project: string, fingerprint: string): Oper
     `This image is already on ${remote}${project === 'default' ? '' : ` (project ${project})`}: ${shortFingerprint(fingerprint)}. Nothing was imported.`,
     { remote, project, fingerprint },
   );
-}
-
-async function regularFile(path: string, name: string): Promise<number> {
-  const info = await stat(path).catch(() => undefined);
-  if (info === undefined) throw new HangarError('invalid-image', `${name} does not exist.`);
-  if (info.isDirectory())
-    throw new HangarError('invalid-image', `${name} is a folder, not an image file.`);
-  if (!info.isFile()) throw new HangarError('invalid-image', `${name} is not a regular file.`);
-  if (info.size === 0) throw new HangarError('invalid-image', `${name} is empty.`);
-  return info.size;
 }
 
 function headers(
@@ -177,10 +172,10 @@ async function upload(
 
 /** The first bytes of a file, to name the rootfs part as lxc does (rootfs.img for a VM disk). */
 async function peekFormat(path: string): Promise<'qcow2' | 'other'> {
-  const stream = createReadStream(path, { start: 0, end: 3 });
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('latin1') === 'QFI\xfb' ? 'qcow2' : 'other';
+  for await (const chunk of createReadStream(path, { start: 0, end: 511 }))
+    chunks.push(chunk as Buffer);
+  return detectFormat(Buffer.concat(chunks))?.kind === 'qcow2' ? 'qcow2' : 'other';
 }
 
 export function importFiles(
@@ -215,7 +210,7 @@ export function importFiles(
         context.progress({ stage: 'Checking the files' });
         const files: ImportFile[] = [];
         for (const file of named)
-          files.push({ ...file, size: await regularFile(file.path, file.name) });
+          files.push({ ...file, size: await imageFileSize(file.path, file.name) });
         if (files.length === 2) {
           // Dropped files come in no order: the smaller one is the metadata (it is tiny).
           const [metadataPath] = await orderSplitFiles([

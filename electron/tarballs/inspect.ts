@@ -683,8 +683,8 @@ function readFailure(name: string, error: unknown): HangarError {
   return HangarError.from(error);
 }
 
-async function regularFile(path: string): Promise<number> {
-  const name = basename(path);
+/** The size of a regular, non-empty, readable file; otherwise why it is not one. `name` is the user's. */
+export async function imageFileSize(path: string, name = basename(path)): Promise<number> {
   const info = await stat(path).catch((error: unknown) => {
     throw readFailure(name, error);
   });
@@ -706,7 +706,7 @@ export async function inspectFile(
   role: ImageFileRole,
   options: { signal?: AbortSignal; onBytes?: (bytesRead: number) => void } = {},
 ): Promise<FileInspection> {
-  await regularFile(path);
+  await imageFileSize(path);
   const { stream, result } = inspectingStream(
     createReadStream(path, { highWaterMark: 1024 * 1024 }),
     role,
@@ -728,6 +728,6 @@ export async function inspectFile(
 export async function orderSplitFiles(paths: [string, string]): Promise<[string, string]> {
   const [a, b] = paths;
   if (resolve(a) === resolve(b)) throw invalid(`${basename(a)} was given twice.`);
-  const [sizeA, sizeB] = await Promise.all([regularFile(a), regularFile(b)]);
+  const [sizeA, sizeB] = await Promise.all([imageFileSize(a), imageFileSize(b)]);
   return sizeB < sizeA ? [b, a] : [a, b];
 }

@@ -1,6 +1,5 @@
 /** `lxc image copy`: every option of it, to any LXD remote and project. */
 import { useState } from 'react';
-import { HangarError } from '../../shared/errors';
 import { parseAliases } from '../../shared/images/inputs';
 import { copyCommand } from '../../shared/lxc-command';
 import type { LxdImage } from '../../shared/lxd';
@@ -8,6 +7,7 @@ import { api } from '../api/hangar';
 import { useConnection } from '../app/connection-store';
 import { Dialog } from '../common/Dialog';
 import { DialogFooter } from './DialogFooter';
+import { useAction } from './use-action';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
 
 export function CopyDialog({
@@ -28,8 +28,7 @@ export function CopyDialog({
   const [copyAliases, setCopyAliases] = useState(false);
   const [autoUpdate, setAutoUpdate] = useState(false);
   const [isPublic, setPublic] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction(onClose);
   // lxc names the image by its first alias when it has one, else by its fingerprint.
   const ref = image.aliases[0]?.name ?? image.fingerprint;
   const input = {
@@ -46,11 +45,7 @@ export function CopyDialog({
         className="form"
         onSubmit={(event) => {
           event.preventDefault();
-          setBusy(true);
-          api.images.copy(input).then(onClose, (failure: unknown) => {
-            setError(HangarError.from(failure).message);
-            setBusy(false);
-          });
+          run(() => api.images.copy(input));
         }}
       >
         <p className="muted">

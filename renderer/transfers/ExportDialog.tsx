@@ -1,11 +1,11 @@
 /** `lxc image export`: the image's files as LXD stores them, into a folder. */
 import { useEffect, useState } from 'react';
-import { HangarError } from '../../shared/errors';
 import { exportCommand } from '../../shared/lxc-command';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { Dialog } from '../common/Dialog';
 import { DialogFooter } from './DialogFooter';
+import { useAction } from './use-action';
 import { CommandPreview, type Target } from './TargetPicker';
 
 export function ExportDialog({
@@ -18,8 +18,7 @@ export function ExportDialog({
   onClose: () => void;
 }) {
   const [directory, setDirectory] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction(onClose);
   useEffect(() => {
     void api.app.info({}).then((info) => setDirectory((current) => current || info.exportDir));
   }, []);
@@ -33,11 +32,7 @@ export function ExportDialog({
         className="form"
         onSubmit={(event) => {
           event.preventDefault();
-          setBusy(true);
-          api.images.export(input).then(onClose, (failure: unknown) => {
-            setError(HangarError.from(failure).message);
-            setBusy(false);
-          });
+          run(() => api.images.export(input));
         }}
       >
         <p className="muted">

@@ -1,12 +1,12 @@
 /** `lxc image import`: dropped or picked files (unified or split), or a URL. */
 import { useState } from 'react';
-import { HangarError } from '../../shared/errors';
 import { sizeCell } from '../../shared/images/format';
 import { parseAliases, parseProperties } from '../../shared/images/inputs';
 import { importCommand } from '../../shared/lxc-command';
 import { api } from '../api/hangar';
 import { Dialog } from '../common/Dialog';
 import { DialogFooter } from './DialogFooter';
+import { useAction } from './use-action';
 import { fileRef } from './files';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
 
@@ -42,8 +42,7 @@ export function ImportFilesDialog({
   const [aliasText, setAliasText] = useState('');
   const [isPublic, setPublic] = useState(false);
   const [propertiesText, setPropertiesText] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [stage, setStage] = useState<string | undefined>();
+  const { busy, error, run } = useAction(onClose);
   const ordered = roles(files);
   const countError =
     files.length === 0 || files.length > 2
@@ -65,24 +64,15 @@ export function ImportFilesDialog({
         onSubmit={(event) => {
           event.preventDefault();
           if (!properties.ok) return;
-          setError(undefined);
-          setStage(
-            window.hangar?.pathForFile === undefined ? 'Sending the files to Hangar…' : 'Starting…',
+          run(async () =>
+            api.images.importFiles({
+              ...target,
+              files: await Promise.all(ordered.map(({ file }) => fileRef(file))),
+              aliases,
+              public: isPublic,
+              properties: properties.properties,
+            }),
           );
-          Promise.all(ordered.map(({ file }) => fileRef(file)))
-            .then((refs) =>
-              api.images.importFiles({
-                ...target,
-                files: refs,
-                aliases,
-                public: isPublic,
-                properties: properties.properties,
-              }),
-            )
-            .then(onClose, (failure: unknown) => {
-              setError(HangarError.from(failure).message);
-              setStage(undefined);
-            });
         }}
       >
         <ul className="import-files" aria-label="Files to import">
@@ -128,11 +118,17 @@ export function ImportFilesDialog({
         </div>
         <Errors error={properties.ok ? undefined : properties.error} />
         <CommandPreview command={command} />
-        {stage === undefined ? null : <p className="muted">{stage}</p>}
+        {busy ? (
+          <p className="muted">
+            {window.hangar?.pathForFile === undefined
+              ? 'Sending the files to Hangar…'
+              : 'Starting…'}
+          </p>
+        ) : null}
         <DialogFooter
           error={error}
           action="Import"
-          disabled={countError !== undefined || !properties.ok || stage !== undefined}
+          disabled={countError !== undefined || !properties.ok || busy}
           onCancel={onClose}
         />
       </form>
@@ -151,8 +147,7 @@ export function ImportUrlDialog({
   const [url, setUrl] = useState('');
   const [aliasText, setAliasText] = useState('');
   const [isPublic, setPublic] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction(onClose);
   const aliases = parseAliases(aliasText);
   return (
     <Dialog title="Import from URL" onClose={onClose}>
@@ -160,13 +155,9 @@ export function ImportUrlDialog({
         className="form"
         onSubmit={(event) => {
           event.preventDefault();
-          setBusy(true);
-          api.images
-            .importUrl({ ...target, url: url.trim(), aliases, public: isPublic })
-            .then(onClose, (failure: unknown) => {
-              setError(HangarError.from(failure).message);
-              setBusy(false);
-            });
+          run(() =>
+            api.images.importUrl({ ...target, url: url.trim(), aliases, public: isPublic }),
+          );
         }}
       >
         <p className="muted">

@@ -1,12 +1,12 @@
 /** `lxc launch` / `lxc init`: an instance from this image, on any LXD remote. */
 import { useState } from 'react';
-import { HangarError } from '../../shared/errors';
 import { launchCommand } from '../../shared/lxc-command';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { useConnection } from '../app/connection-store';
 import { Dialog } from '../common/Dialog';
 import { DialogFooter } from './DialogFooter';
+import { useAction } from './use-action';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
 
 export function LaunchDialog({
@@ -32,8 +32,7 @@ export function LaunchDialog({
   const [profiles, setProfiles] = useState('');
   const [ephemeral, setEphemeral] = useState(false);
   const [start, setStart] = useState(true);
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction(onClose);
   const ref = image.aliases[0]?.name ?? image.fingerprint;
   const profileList = profiles.split(/[\s,]+/).filter((profile) => profile !== '');
   const input = {
@@ -51,11 +50,7 @@ export function LaunchDialog({
         className="form"
         onSubmit={(event) => {
           event.preventDefault();
-          setBusy(true);
-          api.instances.launch(input).then(onClose, (failure: unknown) => {
-            setError(HangarError.from(failure).message);
-            setBusy(false);
-          });
+          run(() => api.instances.launch(input));
         }}
       >
         <TargetPicker target={target} onChange={setTarget} label="On remote" />
