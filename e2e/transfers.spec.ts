@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import { tar } from '../scripts/sandbox/tar.js';
-import { e2eEnv, e2eRemote, lxc, lxcOnRemote } from './lxd.js';
+import { e2eEnv, lxc, lxcOnRemote } from './lxd.js';
 import { startWebMode, type RunningWebMode } from './web-mode.js';
 
 const run = promisify(execFile);
@@ -118,15 +118,6 @@ async function waitForDone(page: Page, title: string | RegExp): Promise<void> {
     timeout: 30_000,
   });
   await expect(operationItem(page, title)).toContainText('Done');
-}
-
-/** Freezes or thaws the second daemon's process (found by its log file, unique to its directory). */
-async function pauseRemote(signal: 'STOP' | 'CONT'): Promise<void> {
-  await run('pkill', [
-    `-${signal}`,
-    '-f',
-    `lxd --group root --logfile ${join(e2eRemote().dir, 'lxd.log')}`,
-  ]);
 }
 
 async function addSecondRemote(page: Page): Promise<void> {
@@ -260,15 +251,8 @@ test('copies from the second daemon with its aliases and auto-update, cancels a 
     const item = operationItem(page, `Copy second:e2e/big to local (project ${project})`);
     // Enabled once LXD reports the download and says it can be cancelled.
     await expect(item.getByRole('button', { name: 'Cancel' })).toBeEnabled();
-    // A slow network, made here by freezing the source daemon: over loopback the rest
-    // of the download could otherwise finish before the click lands.
-    await pauseRemote('STOP');
-    try {
-      await item.getByRole('button', { name: 'Cancel' }).click();
-      await expect(item).toContainText('Cancelled', { timeout: 15_000 });
-    } finally {
-      await pauseRemote('CONT');
-    }
+    await item.getByRole('button', { name: 'Cancel' }).click();
+    await expect(item).toContainText('Cancelled', { timeout: 15_000 });
     // Operations live in the main process: a reloaded page still has them.
     await page.reload();
     await expect(item).toContainText('Cancelled');

@@ -70,12 +70,10 @@ export function AddRemoteDialog({
           ? await api.remotes.probe({ token })
           : await api.remotes.probe({ addr });
       setProbe(result);
-      if (
-        name.trim() === '' &&
-        result.tokenClientName !== undefined &&
-        result.tokenClientName !== ''
-      )
-        setName(result.tokenClientName);
+      const offered = result.tokenClientName;
+      // Only into an empty field, read now: a name typed while the server answered is kept.
+      if (offered !== undefined && offered !== '')
+        setName((current) => (current.trim() === '' ? offered : current));
     });
 
   const add = () =>
