@@ -130,6 +130,8 @@ async function addSecondRemote(page: Page): Promise<void> {
   const dialog = page.getByRole('dialog', { name: 'Add remote' });
   await dialog.getByRole('textbox', { name: 'Token' }).fill(token ?? '');
   await dialog.getByRole('button', { name: 'Connect' }).click();
+  // The server's answer offers the token's name; the user's own name goes in after it.
+  await expect(dialog.getByRole('region', { name: 'Server certificate' })).toBeVisible();
   await dialog.getByRole('textbox', { name: 'Name' }).fill('second');
   await dialog.getByRole('button', { name: 'Trust and add' }).click();
   await expect(dialog).toBeHidden();
