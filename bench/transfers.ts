@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OperationSummary } from '../shared/contract.js';
 import { dispatch } from '../electron/dispatch.js';
+import { watchOperation } from '../electron/operations/watch.js';
 import { createHangar, type Hangar } from '../electron/hangar.js';
 import { plaintextCodec } from '../electron/remotes/identity.js';
 import { startDaemon } from '../scripts/sandbox/daemon.js';
@@ -38,16 +39,9 @@ async function operation(
     const started = await dispatch(hangar.handlers, name, input);
     if (!started.ok) throw new Error(started.error.message);
     const id = (started.value as OperationSummary).id;
-    for (;;) {
-      const listed = await dispatch(hangar.handlers, 'operations.list', {});
-      if (!listed.ok) throw new Error(listed.error.message);
-      const current = (listed.value as OperationSummary[]).find((op) => op.id === id);
-      if (current !== undefined && current.state !== 'running') {
-        if (current.state !== 'succeeded') throw new Error(current.error?.message ?? current.state);
-        return { summary: current, rssGrowth: peak - baseline };
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const summary = await watchOperation(hangar.handlers, id, { timeoutMs: 600_000 });
+    if (summary.state !== 'succeeded') throw new Error(summary.error?.message ?? summary.state);
+    return { summary, rssGrowth: peak - baseline };
   } finally {
     clearInterval(sampler);
   }

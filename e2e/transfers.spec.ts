@@ -15,7 +15,8 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import { tar } from '../scripts/sandbox/tar.js';
-import { e2eEnv, lxc, lxcOnRemote } from './lxd.js';
+import { e2eEnv, e2eRemote, lxc, lxcOnRemote } from './lxd.js';
+import { startThrottleProxy, type ThrottleProxy } from '../scripts/sandbox/throttle-proxy.js';
 import { startWebMode, type RunningWebMode } from './web-mode.js';
 
 const run = promisify(execFile);
@@ -25,10 +26,15 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 let dir: string;
 let web: RunningWebMode;
+/** The second daemon is reached through it, so a copy from it can be slowed down. */
+let slowLink: ThrottleProxy;
 
 test.beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hangar-e2e-transfers-'));
   await lxc('project', 'create', project, '-c', 'features.profiles=false').catch(() => undefined);
+  // host:port, as core.https_address says it.
+  const remote = new URL(`https://${e2eRemote().https}`);
+  slowLink = await startThrottleProxy({ host: remote.hostname, port: Number(remote.port) });
   web = await startWebMode({
     LXD_DIR: lxdDir,
     HANGAR_DATA_DIR: join(dir, 'hangar-data'),
@@ -37,6 +43,7 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => {
   await web.stop();
+  await slowLink.close();
   const instances = await lxc('list', '--project', project, '-c', 'n', '--format', 'csv');
   for (const name of instances.split('\n').filter(Boolean))
     await lxc('delete', '--force', '--project', project, name);
@@ -128,6 +135,7 @@ async function addSecondRemote(page: Page): Promise<void> {
   const nav = page.getByRole('navigation', { name: 'Remotes' });
   await nav.getByRole('button', { name: 'Add remote' }).click();
   const dialog = page.getByRole('dialog', { name: 'Add remote' });
+  await dialog.getByRole('textbox', { name: 'Address' }).fill(slowLink.address);
   await dialog.getByRole('textbox', { name: 'Token' }).fill(token ?? '');
   await dialog.getByRole('button', { name: 'Connect' }).click();
   // The server's answer offers the token's name; the user's own name goes in after it.
@@ -200,7 +208,11 @@ test('drops a unified and a split image onto the window and imports them', async
   const again = operationItem(page, /^Import again-/);
   await expect(again).toContainText('Failed');
   await expect(again).toContainText(`This image is already on local (project ${project})`);
-  await expect(again.getByRole('link', { name: /^Show image/ })).toBeVisible();
+  // The link shows the image that is there, also from another project's list.
+  await openProject(page, 'local', 'default');
+  await again.getByRole('link', { name: /^Show image/ }).click();
+  await expect(page.getByRole('combobox', { name: 'Project' })).toHaveValue(project);
+  await expect(page.getByRole('region', { name: 'Image details' })).toContainText(sha256(unified));
   await page.screenshot({ path: 'e2e-output/import-operations.png' });
 });
 
@@ -231,17 +243,18 @@ test('copies from the second daemon with its aliases and auto-update, cancels a 
     'fixture/split',
   );
 
-  // A copy big enough to take seconds, cancelled from the panel.
-  const blob = randomBytes(256 * 1024 * 1024);
+  // A copy over a slow link, cancelled from the panel while LXD downloads it.
   const bigFile = join(dir, 'big.tar');
   const big = tar([
     { path: 'metadata.yaml', content: 'architecture: x86_64\ncreation_date: 1700000000\n' },
     { path: 'rootfs' },
-    { path: 'rootfs/blob', content: blob },
+    { path: 'rootfs/blob', content: randomBytes(32 * 1024 * 1024) },
   ]);
   await writeFile(bigFile, big);
   await lxcOnRemote('image', 'import', bigFile, '--alias', 'e2e/big');
   await rm(bigFile);
+  // 32 MiB at 2 MiB/s: about 16 s of download, whatever the machine.
+  slowLink.setRate(2 * 1024 * 1024);
   try {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await selectImage(page, 'e2e/big');
@@ -265,6 +278,7 @@ test('copies from the second daemon with its aliases and auto-update, cancels a 
       await lxc('image', 'list', '--project', project, '-c', 'F', '--format', 'csv'),
     ).not.toContain(sha256(big));
   } finally {
+    slowLink.setRate(Infinity);
     await lxcOnRemote('image', 'delete', 'e2e/big');
   }
 });
@@ -272,15 +286,29 @@ test('copies from the second daemon with its aliases and auto-update, cancels a 
 test('exports an image and imports the files again with the same fingerprint', async ({ page }) => {
   const out = join(dir, 'exported');
   await mkdir(out, { recursive: true });
-  // The split image dropped by the first test: its metadata is the smaller file, as lxc expects.
+  // A split image of its own, put there by lxc.
+  const id = randomBytes(6).toString('hex');
+  const split = await splitImage(id);
+  await writeFile(join(dir, `meta-${id}.tar.xz`), split.metadata);
+  await writeFile(join(dir, `rootfs-${id}.tar.gz`), split.rootfs);
+  await lxc(
+    'image',
+    'import',
+    join(dir, `meta-${id}.tar.xz`),
+    join(dir, `rootfs-${id}.tar.gz`),
+    '--alias',
+    'exported/split',
+    '--project',
+    project,
+  );
+  const fingerprint = createHash('sha256')
+    .update(split.metadata)
+    .update(split.rootfs)
+    .digest('hex');
   await openProject(page, 'local', project);
-  await selectImage(page, 'dropped/split');
-  const fingerprint = (
-    await lxc('image', 'list', '--project', project, 'dropped/split', '-c', 'F', '--format', 'csv')
-  ).trim();
-  expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  await selectImage(page, 'exported/split');
   await page.getByRole('button', { name: 'Export…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Export dropped/split' });
+  const dialog = page.getByRole('dialog', { name: 'Export exported/split' });
   await dialog.getByRole('textbox', { name: 'Folder' }).fill(out);
   await dialog.getByRole('button', { name: 'Export' }).click();
   await waitForDone(page, /^Export local:/);
@@ -298,10 +326,10 @@ test('exports an image and imports the files again with the same fingerprint', a
 
   // Gone from the project, then back from the exported files: the same fingerprint.
   await lxc('image', 'delete', '--project', project, fingerprint);
-  await expect(grid(page).getByRole('gridcell', { name: 'dropped/split' })).toHaveCount(0);
+  await expect(grid(page).getByRole('gridcell', { name: 'exported/split' })).toHaveCount(0);
   await dropFiles(page, files);
   const importDialog = page.getByRole('dialog', { name: 'Import image' });
-  await importDialog.getByRole('textbox', { name: 'Aliases' }).fill('dropped/split');
+  await importDialog.getByRole('textbox', { name: 'Aliases' }).fill('exported/split');
   await importDialog.getByRole('button', { name: 'Import' }).click();
   await waitForDone(page, `Import ${metadata.name} + ${rootfs.name} into local`);
   expect(await lxc('image', 'list', '--project', project, '-c', 'F', '--format', 'csv')).toContain(

@@ -23,6 +23,7 @@ import {
 import { startDaemon } from '../../scripts/sandbox/daemon.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
+import { watchOperation } from '../operations/watch.js';
 import { plaintextCodec } from '../remotes/identity.js';
 
 const run = promisify(execFile);
@@ -42,16 +43,8 @@ async function call<T>(target: Hangar, name: string, input: unknown): Promise<T>
   return envelope.value;
 }
 
-async function settle(target: Hangar, started: OperationSummary): Promise<OperationSummary> {
-  for (let i = 0; i < 1200; i++) {
-    const current = (await call<OperationSummary[]>(target, 'operations.list', {})).find(
-      (operation) => operation.id === started.id,
-    );
-    if (current !== undefined && current.state !== 'running') return current;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('the import did not end');
-}
+const settle = (target: Hangar, started: OperationSummary) =>
+  watchOperation(target.handlers, started.id, { timeoutMs: 30_000 });
 
 const importFiles = async (files: string[], extra: Record<string, unknown> = {}) =>
   settle(
@@ -168,11 +161,10 @@ describe('a daemon killed during an import', () => {
         public: false,
         properties: {},
       });
-      for (let i = 0; i < 400; i++) {
-        const current = (await call<OperationSummary[]>(doomed, 'operations.list', {}))[0];
-        if ((current?.progress?.processed ?? 0) > 32 * 1024 * 1024) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await watchOperation(doomed.handlers, started.id, {
+        reached: (current) => (current.progress?.processed ?? 0) > 32 * 1024 * 1024,
+        timeoutMs: 10_000,
+      });
       await daemon.kill();
       const killedAt = Date.now();
       const ended = await settle(doomed, started);

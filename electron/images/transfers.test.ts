@@ -20,6 +20,8 @@ import type { LxdImage } from '../../shared/lxd.js';
 import { tar } from '../../scripts/sandbox/tar.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
+import { watchOperation } from '../operations/watch.js';
+import { startThrottleProxy } from '../../scripts/sandbox/throttle-proxy.js';
 import { plaintextCodec } from '../remotes/identity.js';
 
 const run = promisify(execFile);
@@ -57,13 +59,7 @@ async function refused(name: string, input: unknown) {
 async function operation(name: string, input: unknown): Promise<OperationSummary> {
   const started = await call<OperationSummary>(name, input);
   expect(started.state).toBe('running');
-  for (let i = 0; i < 600; i++) {
-    const list = await call<OperationSummary[]>('operations.list', {});
-    const current = list.find((candidate) => candidate.id === started.id);
-    if (current !== undefined && current.state !== 'running') return current;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${name} did not end`);
+  return watchOperation(hangar.handlers, started.id, { timeoutMs: 30_000 });
 }
 
 const imagesInProject = async () =>
@@ -205,22 +201,37 @@ describe('copy', () => {
   });
 
   it('is cancelled mid-download, leaving no image', async () => {
-    // Big enough to take seconds over loopback; random so nothing compresses it away.
-    const bigDir = join(dir, 'big');
-    const blob = randomBytes(256 * 1024 * 1024);
+    // Random bytes, so nothing compresses them away, over a link slow enough to act in the middle.
     const tarball = tar([
       { path: 'metadata.yaml', content: 'architecture: x86_64\ncreation_date: 1700000000\n' },
       { path: 'rootfs' },
-      { path: 'rootfs/blob', content: blob },
+      { path: 'rootfs/blob', content: randomBytes(32 * 1024 * 1024) },
     ]);
-    await rm(bigDir, { recursive: true, force: true });
     await writeFile(join(dir, 'big.tar'), tarball);
     await lxcRemote('image', 'import', join(dir, 'big.tar'), '--alias', 'transfers/big');
     await rm(join(dir, 'big.tar'));
     const bigFingerprint = sha256(tarball);
+    const [host = '', port = ''] = sandbox.remoteHttps.split(':');
+    const slowLink = await startThrottleProxy({ host, port: Number(port) });
+    const token = (await lxcRemote('config', 'trust', 'add', '--name', 'transfers-slow'))
+      .trim()
+      .split('\n')
+      .at(-1);
+    const probe = await call<{ certificate: { fingerprint: string } }>('remotes.probe', {
+      addr: slowLink.address,
+    });
+    await call('remotes.add', {
+      protocol: 'lxd',
+      name: 'slow',
+      addr: slowLink.address,
+      acceptedFingerprint: probe.certificate.fingerprint,
+      auth: { method: 'token', token },
+    });
+    // 32 MiB at 2 MiB/s: about 16 s of download.
+    slowLink.setRate(2 * 1024 * 1024);
     try {
       const started = await call<OperationSummary>('images.copy', {
-        source: { remote: 'second', image: 'transfers/big' },
+        source: { remote: 'slow', image: 'transfers/big' },
         target: { remote: 'local', project },
         aliases: [],
         copyAliases: false,
@@ -228,24 +239,17 @@ describe('copy', () => {
         public: false,
       });
       // Cancel once LXD reports the download and says it can be cancelled.
-      for (let i = 0; i < 200; i++) {
-        const current = (await call<OperationSummary[]>('operations.list', {})).find(
-          (candidate) => candidate.id === started.id,
-        );
-        if (current?.mayCancel === true && current.progress?.percent !== undefined) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await watchOperation(hangar.handlers, started.id, {
+        reached: (current) => current.mayCancel && current.progress?.percent !== undefined,
+        timeoutMs: 10_000,
+      });
       await call('operations.cancel', { id: started.id });
-      let ended: OperationSummary | undefined;
-      for (let i = 0; i < 200 && ended === undefined; i++) {
-        ended = (await call<OperationSummary[]>('operations.list', {})).find(
-          (candidate) => candidate.id === started.id && candidate.state !== 'running',
-        );
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(ended?.state).toBe('cancelled');
+      const ended = await watchOperation(hangar.handlers, started.id, { timeoutMs: 10_000 });
+      expect(ended.state).toBe('cancelled');
       expect(await imagesInProject()).not.toContain(bigFingerprint);
     } finally {
+      await call('remotes.remove', { remote: 'slow' });
+      await slowLink.close();
       await lxcRemote('image', 'delete', 'transfers/big');
     }
   }, 60_000);

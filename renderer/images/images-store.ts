@@ -19,12 +19,16 @@ interface ImagesState {
   applyChanges: (remote: string, project: string, changes: ImageChange[]) => Promise<void>;
   setFilter: (filter: string) => void;
   select: (fingerprint: string | undefined) => void;
+  /** Selects an image of a remote and project, now or once their list is shown (a link to it). */
+  reveal: (remote: string, project: string, fingerprint: string) => void;
 }
 
 const scopeOf = (remote: string, project: string) => `${remote}\n${project}`;
 
 // Loads and live updates run one after another, so an older answer never overwrites a newer one.
 let queue: Promise<void> = Promise.resolve();
+/** An image to select once its remote and project are shown. */
+let revealing: { scope: string; fingerprint: string } | undefined;
 function serially(task: () => Promise<void>): Promise<void> {
   queue = queue.then(task);
   return queue;
@@ -34,8 +38,11 @@ export const useImages = create<ImagesState>((set, get) => {
   const listAll = async (remote: string, project: string) => {
     const scope = scopeOf(remote, project);
     // Another remote or project: its rows must not show under the new name while it loads.
-    if (get().scope !== scope)
-      set({ images: [], scope, loaded: false, selected: undefined, error: undefined });
+    if (get().scope !== scope) {
+      const selected = revealing?.scope === scope ? revealing.fingerprint : undefined;
+      revealing = undefined;
+      set({ images: [], scope, loaded: false, selected, error: undefined });
+    }
     set({ loading: true });
     try {
       const images = await api.images.list({ remote, project });
@@ -89,5 +96,10 @@ export const useImages = create<ImagesState>((set, get) => {
       }),
     setFilter: (filter) => set({ filter }),
     select: (selected) => set({ selected }),
+    reveal: (remote, project, fingerprint) => {
+      const scope = scopeOf(remote, project);
+      if (get().scope === scope) set({ selected: fingerprint });
+      else revealing = { scope, fingerprint };
+    },
   };
 });

@@ -62,7 +62,7 @@ function CommandLine({ command }: { command: string }) {
 }
 
 function Result({ operation }: { operation: OperationSummary }) {
-  const select = useImages((state) => state.select);
+  const reveal = useImages((state) => state.reveal);
   const result = operation.result;
   if (result === undefined) return null;
   if (result.files !== undefined)
@@ -82,15 +82,9 @@ function Result({ operation }: { operation: OperationSummary }) {
       </p>
     );
   if (result.fingerprint === undefined) return null;
-  const fingerprint = result.fingerprint;
+  const { fingerprint, remote, project } = result;
   return (
-    <a
-      href={remoteHref(result.remote, result.project)}
-      onClick={() => {
-        // Selected once the list of that remote is shown.
-        setTimeout(() => select(fingerprint), 0);
-      }}
-    >
+    <a href={remoteHref(remote, project)} onClick={() => reveal(remote, project, fingerprint)}>
       Show image {fingerprint.slice(0, 12)} on {result.remote}
     </a>
   );
