@@ -1,7 +1,8 @@
 /**
  * `lxc image copy`: the target LXD pulls the image from the source remote
- * (an LXD server or a simplestreams server); aliases are pointed afterwards,
- * as lxc does.
+ * (an LXD server or a simplestreams server), or Hangar relays it when the
+ * source does not listen on the network; aliases are pointed afterwards, as
+ * lxc does.
  */
 import type { CallInput, OperationSummary } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
@@ -9,9 +10,10 @@ import { copyCommand } from '../../shared/lxc-command.js';
 import type { LxdImageAlias } from '../../shared/lxd.js';
 import { followLxdOperation } from '../operations/lxd-progress.js';
 import type { Operations } from '../operations/registry.js';
-import { pullSourceBody } from '../remotes/image-source.js';
+import { notOnNetwork, pullSourceBody } from '../remotes/image-source.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 import { pointAliases } from './aliases.js';
+import { relayImage } from './relay.js';
 import { resolveImage } from './resolve.js';
 
 const where = (remote: string, project: string | undefined) =>
@@ -53,6 +55,24 @@ export function copyImage(
         ...input.aliases.map((name) => ({ name, description: '' })),
         ...(input.copyAliases ? image.aliases : []),
       ];
+      if (pull === undefined) {
+        // The target cannot reach the source: the bytes go through Hangar.
+        if (input.autoUpdate)
+          throw notOnNetwork(source.remote, `keep the copy on ${target.remote} up to date`);
+        return remotes.lxd(source.remote).withClient((sourceClient) =>
+          targetConnection.withClient(async (client) => {
+            const fingerprint = await relayImage(
+              { client: sourceClient, project: source.project },
+              { client, project: target.project, public: input.public },
+              image,
+              context,
+            );
+            if (aliases.length > 0) progress({ stage: 'Setting aliases', percent: 100 });
+            await pointAliases(client, aliases, fingerprint, target.project);
+            return { remote: target.remote, project: target.project ?? 'default', fingerprint };
+          }),
+        );
+      }
       return targetConnection.withClient(async (client) => {
         progress({ stage: 'Starting the download' });
         const response = await client.request('/1.0/images', {

@@ -9,7 +9,7 @@ import { launchCommand } from '../../shared/lxc-command.js';
 import { resolveImage } from '../images/resolve.js';
 import { followLxdOperation } from '../operations/lxd-progress.js';
 import type { Operations } from '../operations/registry.js';
-import { pullSourceBody } from '../remotes/image-source.js';
+import { notOnNetwork, pullSourceBody } from '../remotes/image-source.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 
 export function launchInstance(
@@ -41,6 +41,8 @@ export function launchInstance(
       const sameStore =
         source.remote === target.remote && (source.project ?? 'default') === project;
       const pull = sameStore ? undefined : await sourceConnection.pullSource(image, source.project);
+      if (!sameStore && pull === undefined)
+        throw notOnNetwork(source.remote, `create an instance on ${target.remote}`);
       return targetConnection.withClient(async (client) => {
         progress({ stage: 'Creating the instance' });
         const created = await client.request('/1.0/instances', {

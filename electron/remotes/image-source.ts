@@ -1,4 +1,5 @@
 import type { RemoteStatus } from '../../shared/contract.js';
+import { HangarError } from '../../shared/errors.js';
 import type { AliasEntry } from '../../shared/images/changes.js';
 import type { LxdImage } from '../../shared/lxd.js';
 
@@ -26,8 +27,11 @@ export interface RemoteConnection extends ImageSource {
   readonly remote: string;
   readonly status: RemoteStatus;
   connect: () => Promise<void>;
-  /** How another LXD server can pull `image` from this remote. */
-  pullSource: (image: LxdImage, project: string | undefined) => Promise<PullSource>;
+  /**
+   * How another LXD server can pull `image` from this remote; undefined when
+   * it cannot, because this remote does not listen on the network.
+   */
+  pullSource: (image: LxdImage, project: string | undefined) => Promise<PullSource | undefined>;
   close: () => Promise<void>;
 }
 
@@ -48,4 +52,12 @@ export function pullSourceBody(
     ...(pull.secret === undefined ? {} : { secret: pull.secret }),
     ...(pull.protocol === 'lxd' ? { project: sourceProject ?? 'default' } : {}),
   };
+}
+
+/** Why another server cannot pull from `remote`, and the fix. */
+export function notOnNetwork(remote: string, action: string): HangarError {
+  return new HangarError(
+    'invalid-input',
+    `${remote} does not listen on the network, so another server cannot pull images from it to ${action}. On ${remote}, run: lxc config set core.https_address :8443`,
+  );
 }

@@ -120,7 +120,7 @@ export class LxdConnection implements ImageSource {
    * What lxc sends as the source of a pull: this server's address and
    * certificate, and a one-time secret when the image is private.
    */
-  pullSource(image: LxdImage, project: string | undefined): Promise<PullSource> {
+  pullSource(image: LxdImage, project: string | undefined): Promise<PullSource | undefined> {
     return this.use(async (client) => {
       const endpoint = client.endpoint;
       let server: string;
@@ -131,11 +131,7 @@ export class LxdConnection implements ImageSource {
       } else {
         const info = await client.get<LxdServerInfo>('/1.0');
         const address = info.environment?.addresses?.[0];
-        if (address === undefined)
-          throw new HangarError(
-            'invalid-input',
-            `${this.remote} does not listen on the network, so another server cannot pull images from it. On ${this.remote}, run: lxc config set core.https_address :8443`,
-          );
+        if (address === undefined) return undefined;
         server = `https://${address}`;
         certificate = info.environment?.certificate ?? '';
       }
