@@ -196,3 +196,47 @@ describe('the local remote through a daemon’s life', () => {
     }
   }, 90_000);
 });
+
+describe('the folder picker', () => {
+  it("is the desktop app's dialog where there is one, and a clear refusal in web mode", async () => {
+    const { hangar: web } = await open({ LXD_DIR: sandbox.localDir });
+    expect(await dispatch(web.handlers, 'app.info', {})).toMatchObject({
+      ok: true,
+      value: { canChooseFolder: false },
+    });
+    expect(await dispatch(web.handlers, 'app.chooseFolder', { title: 'Export to' })).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-input',
+        message: 'Choosing a folder needs the desktop app: in web mode, type the folder path.',
+      },
+    });
+
+    // Electron's dialog cannot run here: a stand-in answers as it would.
+    const asked: unknown[] = [];
+    const desktop = await createHangar({
+      env: { LXD_DIR: sandbox.localDir },
+      dataDir: await mkdtemp(join(tmpdir(), 'hangar-data-')),
+      secrets: plaintextCodec('test'),
+      chooseFolder: (options) => {
+        asked.push(options);
+        return Promise.resolve(asked.length === 1 ? '/home/user/exports' : null);
+      },
+    });
+    opened.push(desktop);
+    expect(await dispatch(desktop.handlers, 'app.info', {})).toMatchObject({
+      ok: true,
+      value: { canChooseFolder: true },
+    });
+    const input = { title: 'Export to', defaultPath: '/home/user' };
+    expect(await dispatch(desktop.handlers, 'app.chooseFolder', input)).toEqual({
+      ok: true,
+      value: '/home/user/exports',
+    });
+    expect(await dispatch(desktop.handlers, 'app.chooseFolder', input)).toEqual({
+      ok: true,
+      value: null,
+    });
+    expect(asked).toEqual([input, input]);
+  });
+});

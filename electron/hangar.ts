@@ -10,7 +10,7 @@ import { StagedUploads } from './images/staged-uploads.js';
 import { Operations } from './operations/registry.js';
 import { operationHandlers } from './operations/service.js';
 import type { SecretCodec } from './remotes/identity.js';
-import { RemoteRegistry } from './remotes/registry.js';
+import { RemoteRegistry, type FolderChooser } from './remotes/registry.js';
 import { remoteHandlers } from './remotes/service.js';
 
 export interface HangarOptions {
@@ -23,6 +23,8 @@ export interface HangarOptions {
   retryMs?: number;
   /** Extra CA certificates (PEM) trusted for simplestreams servers. */
   extraCa?: string;
+  /** The OS's folder picker (Electron's dialog); web mode has none. */
+  chooseFolder?: FolderChooser;
 }
 
 export interface Hangar {

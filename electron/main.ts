@@ -1,5 +1,5 @@
 /** Electron entry: thin glue around the services in createHangar. */
-import { app, BrowserWindow, ipcMain, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultDataDir } from './data-dir.js';
@@ -23,13 +23,21 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
     callback(false),
   );
+  const window = new BrowserWindow(mainWindowOptions(join(__dirname, 'preload.cjs')));
   const hangar = await createHangar({
     env: process.env,
     dataDir: defaultDataDir(process.env),
     secrets: safeStorageCodec(),
+    chooseFolder: async ({ title, defaultPath }) => {
+      const chosen = await dialog.showOpenDialog(window, {
+        title,
+        ...(defaultPath === undefined ? {} : { defaultPath }),
+        properties: ['openDirectory', 'createDirectory'],
+      });
+      return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+    },
   });
   const indexFile = join(__dirname, '../renderer/index.html');
-  const window = new BrowserWindow(mainWindowOptions(join(__dirname, 'preload.cjs')));
   const unregister = registerIpc(ipcMain, hangar, window, pathToFileURL(indexFile).href);
   window.on('closed', unregister);
   app.on('window-all-closed', () => {

@@ -16,6 +16,7 @@ export const callNames = [
   'remotes.importLxc',
   'remotes.dismissLxcImport',
   'app.info',
+  'app.chooseFolder',
   'projects.list',
   'images.list',
   'images.get',

@@ -68,6 +68,8 @@ export interface AppInfo {
   /** How the client key is kept: encrypted by the OS keyring, or a 0600 file like lxc's. */
   keyStorage: 'encrypted' | 'plaintext';
   keyStorageNotice?: string;
+  /** The desktop app has a native folder picker (app.chooseFolder); web mode does not. */
+  canChooseFolder: boolean;
 }
 
 export type RemoteStatus =
@@ -208,6 +210,12 @@ export const calls = {
   ),
   'remotes.dismissLxcImport': returns<null>()(z.object({}).strict()),
   'app.info': returns<AppInfo>()(z.object({}).strict()),
+  /** The OS's folder picker (desktop app only); null when the user closed it. */
+  'app.chooseFolder': returns<string | null>()(
+    z
+      .object({ title: z.string().min(1).max(200), defaultPath: z.string().max(4096).optional() })
+      .strict(),
+  ),
   'projects.list': returns<string[]>()(onRemote),
   'images.list': returns<LxdImage[]>()(inProject),
   'images.get': returns<LxdImage>()(inProject.extend({ fingerprint })),

@@ -112,6 +112,7 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       'remotes.importLxc': { names: [] },
       'remotes.dismissLxcImport': {},
       'app.info': {},
+      'app.chooseFolder': { title: 'Export to' },
       'projects.list': { remote: 'renamed' },
       'images.list': { remote: 'renamed' },
       'images.get': { remote: 'renamed', fingerprint: sandbox.fixtures[0]?.fingerprint },

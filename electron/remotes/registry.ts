@@ -41,7 +41,15 @@ export interface RegistryOptions {
   retryMs?: number | undefined;
   /** Extra CA certificates (PEM) trusted for simplestreams servers, besides the system's. */
   extraCa?: string | undefined;
+  /** Present in the desktop app: the OS's folder picker. */
+  chooseFolder?: FolderChooser | undefined;
 }
+
+/** Asks the user for a folder; null when they closed the picker. */
+export type FolderChooser = (options: {
+  title: string;
+  defaultPath?: string | undefined;
+}) => Promise<string | null>;
 
 function httpsHint(code: string | undefined): string {
   if (code === 'ECONNREFUSED')
@@ -384,7 +392,19 @@ export class RemoteRegistry {
       exportDir: defaultExportDir(this.options.env),
       keyStorage: secrets.encrypted ? 'encrypted' : 'plaintext',
       ...(secrets.notice === undefined ? {} : { keyStorageNotice: secrets.notice }),
+      canChooseFolder: this.options.chooseFolder !== undefined,
     };
+  }
+
+  /** The OS's folder picker, where there is one (the desktop app). */
+  chooseFolder(options: Parameters<FolderChooser>[0]): Promise<string | null> {
+    const choose = this.options.chooseFolder;
+    if (choose === undefined)
+      throw new HangarError(
+        'invalid-input',
+        'Choosing a folder needs the desktop app: in web mode, type the folder path.',
+      );
+    return choose(options);
   }
 
   /** An LXD remote, for what only LXD servers do: receive copies and uploads, export, launch. */

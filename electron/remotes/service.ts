@@ -17,6 +17,7 @@ export function remoteHandlers(
   | 'remotes.importLxc'
   | 'remotes.dismissLxcImport'
   | 'app.info'
+  | 'app.chooseFolder'
   | 'projects.list'
 > {
   return {
@@ -44,6 +45,7 @@ export function remoteHandlers(
       return null;
     },
     'app.info': () => Promise.resolve(remotes.appInfo()),
+    'app.chooseFolder': (input) => remotes.chooseFolder(input),
     'projects.list': ({ remote }) => remotes.connection(remote).listProjects(),
   };
 }

@@ -18,9 +18,13 @@ export function ExportDialog({
   onClose: () => void;
 }) {
   const [directory, setDirectory] = useState('');
+  const [canChoose, setCanChoose] = useState(false);
   const { busy, error, run } = useAction(onClose);
   useEffect(() => {
-    void api.app.info({}).then((info) => setDirectory((current) => current || info.exportDir));
+    void api.app.info({}).then((info) => {
+      setDirectory((current) => current || info.exportDir);
+      setCanChoose(info.canChooseFolder);
+    });
   }, []);
   const input = { ...source, fingerprint: image.fingerprint, directory };
   return (
@@ -47,6 +51,20 @@ export function ExportDialog({
             onChange={(event) => setDirectory(event.target.value)}
             spellCheck={false}
           />
+          {canChoose ? (
+            <button
+              type="button"
+              onClick={() => {
+                void api.app
+                  .chooseFolder({ title: 'Export to', defaultPath: directory || undefined })
+                  .then((chosen) => {
+                    if (chosen !== null) setDirectory(chosen);
+                  });
+              }}
+            >
+              Choose…
+            </button>
+          ) : null}
         </div>
         <CommandPreview command={exportCommand(input)} />
         <DialogFooter
