@@ -82,7 +82,16 @@ export function copyImage(
           body: {
             auto_update: input.autoUpdate,
             public: input.public,
-            source: pullSourceBody(pull, image, source.project),
+            source: pullSourceBody(
+              pull,
+              // As lxc does: a public image named by an alias is pulled by that alias (in the
+              // fingerprint field), so that LXD records it and auto-update follows it to newer
+              // versions.
+              image.public && !image.fingerprint.startsWith(source.image)
+                ? { fingerprint: source.image, type: image.type }
+                : image,
+              source.project,
+            ),
           },
         });
         const done = await followLxdOperation(client, response, context, {

@@ -22,6 +22,8 @@ import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
 import { watchOperation } from '../operations/watch.js';
 import { startThrottleProxy } from '../../scripts/sandbox/throttle-proxy.js';
+import { generateCatalog } from '../../scripts/simplestreams/catalog-generator.js';
+import { startSimplestreamsServer } from '../../scripts/simplestreams/server.js';
 import { plaintextCodec } from '../remotes/identity.js';
 
 const run = promisify(execFile);
@@ -76,6 +78,8 @@ beforeAll(async () => {
     env: { LXD_DIR: sandbox.localDir, HOME: dir },
     dataDir: join(dir, 'data'),
     secrets: plaintextCodec('test'),
+    // The tests' simplestreams server, which the daemons trust too.
+    extraCa: sandbox.trustedServer.certificate,
   });
   hangar.events.subscribe((message) => messages.push(message));
   const token = (await lxcRemote('config', 'trust', 'add', '--name', 'transfers'))
@@ -150,6 +154,50 @@ describe('copy', () => {
         message.event === 'operations.changed' && message.payload.operation.id === done.id,
     );
     expect(events.at(-1)).toMatchObject({ payload: { operation: { state: 'succeeded' } } });
+  });
+
+  it('has LXD pull from a simplestreams server, keeping it up to date from there', async () => {
+    const generated = generateCatalog({ products: 2, versionsPerProduct: 2, vmEvery: 0 });
+    const fixtureImage = generated.fixture;
+    if (fixtureImage === undefined) throw new Error('the generator made no real image');
+    const server = await startSimplestreamsServer({
+      files: generated.files,
+      identity: sandbox.trustedServer,
+    });
+    try {
+      await call('remotes.add', { protocol: 'simplestreams', name: 'streams', addr: server.url });
+      const done = await operation('images.copy', {
+        source: { remote: 'streams', image: 'hangar/fixture' },
+        target: { remote: 'local', project },
+        aliases: ['streamed/fixture'],
+        copyAliases: false,
+        autoUpdate: true,
+        public: false,
+      });
+      expect(done.error).toBeUndefined();
+      expect(done).toMatchObject({
+        state: 'succeeded',
+        command: `lxc image copy streams:hangar/fixture local: --alias streamed/fixture --auto-update --target-project ${project}`,
+        result: { remote: 'local', project, fingerprint: fixtureImage.split.fingerprint },
+      });
+      const image = await call<LxdImage>('images.get', {
+        remote: 'local',
+        project,
+        fingerprint: fixtureImage.split.fingerprint,
+      });
+      expect(image).toMatchObject({ auto_update: true, properties: { os: 'Hangar' } });
+      expect(image.update_source).toMatchObject({
+        server: server.url,
+        protocol: 'simplestreams',
+        alias: 'hangar/fixture',
+      });
+      expect(image.aliases.map((alias) => alias.name)).toEqual(['streamed/fixture']);
+      // LXD fetched the files itself.
+      expect(server.count(fixtureImage.split.files[1] ?? '')).toBe(1);
+    } finally {
+      await call('remotes.remove', { remote: 'streams' });
+      await server.close();
+    }
   });
 
   it('takes a short fingerprint, and moves an alias that already exists, as lxc does', async () => {

@@ -86,7 +86,14 @@ export async function sandboxBlocker(): Promise<string | undefined> {
   return undefined;
 }
 
-export async function startDaemon(dir: string): Promise<SandboxDaemon> {
+/**
+ * `daemonEnv` is added to the daemon's environment when it starts here: e.g.
+ * SSL_CERT_FILE, so that it trusts the tests' loopback HTTPS servers.
+ */
+export async function startDaemon(
+  dir: string,
+  daemonEnv: NodeJS.ProcessEnv = {},
+): Promise<SandboxDaemon> {
   const blocker = await sandboxBlocker();
   if (blocker !== undefined)
     throw new SandboxUnavailableError(`Cannot start a sandbox LXD: ${blocker}`);
@@ -103,7 +110,7 @@ export async function startDaemon(dir: string): Promise<SandboxDaemon> {
     ));
   if (!running) {
     const daemon = spawn('lxd', ['--group', 'root', '--logfile', join(dir, 'lxd.log')], {
-      env,
+      env: { ...env, ...daemonEnv },
       detached: true,
       stdio: 'ignore',
     });

@@ -23,12 +23,14 @@ export interface Sandbox {
 export async function startSandbox(options: {
   dir: string;
   withRemote?: boolean;
+  /** Added to the daemons' environment (see startDaemon). */
+  daemonEnv?: NodeJS.ProcessEnv;
 }): Promise<Sandbox> {
   const fixtures = await buildFixtures(join(options.dir, 'fixtures'));
   const [local, remote] = await Promise.all([
-    startDaemon(join(options.dir, 'local')),
+    startDaemon(join(options.dir, 'local'), options.daemonEnv),
     options.withRemote === true
-      ? startDaemon(join(options.dir, 'remote'))
+      ? startDaemon(join(options.dir, 'remote'), options.daemonEnv)
       : Promise.resolve(undefined),
   ]);
   await Promise.all([

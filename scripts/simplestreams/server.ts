@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSelfSignedCertificate } from '../../electron/tls/certificate.js';
+import {
+  certificateFingerprint,
+  createSelfSignedCertificate,
+} from '../../electron/tls/certificate.js';
 
 export interface ServedRequest {
   method: string;
@@ -26,6 +29,8 @@ export type ServerMode = 'normal' | 'garbage' | 'status';
 
 export interface SimplestreamsServerOptions {
   files: Map<string, Buffer | string>;
+  /** The server's certificate and key (PEM); default: a fresh self-signed one. */
+  identity?: { certificate: string; key: string };
   /** Last-Modified of the initial files. Default: the start time. */
   lastModified?: Date;
 }
@@ -97,11 +102,10 @@ function listen(server: Server, port: number): Promise<number> {
 export async function startSimplestreamsServer(
   options: SimplestreamsServerOptions,
 ): Promise<SimplestreamsServer> {
-  const { certificate, key, fingerprint } = createSelfSignedCertificate({
-    commonName: '127.0.0.1',
-    usage: 'server',
-    hosts: ['127.0.0.1'],
-  });
+  const { certificate, key } =
+    options.identity ??
+    createSelfSignedCertificate({ commonName: '127.0.0.1', usage: 'server', hosts: ['127.0.0.1'] });
+  const fingerprint = certificateFingerprint(certificate);
   const start = Math.floor((options.lastModified?.getTime() ?? Date.now()) / 1000);
   const files = new Map<string, Served>();
   for (const [path, body] of options.files) files.set(path, served(body, start));
