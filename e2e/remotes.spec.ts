@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { expect, test, type Page } from '@playwright/test';
 import { createSelfSignedCertificate } from '../electron/tls/certificate.js';
 import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
+import { trustToken } from '../scripts/sandbox/trust-token.js';
 import {
   startSimplestreamsServer,
   type SimplestreamsServer,
@@ -84,14 +85,11 @@ test('adds an LXD remote with a trust token and a simplestreams remote, browses 
     await expect(nav.getByRole('link', { name, exact: true })).toBeVisible();
 
   // An LXD server, trusted with a token made on it.
-  const token = (await lxcOnRemote('config', 'trust', 'add', '--name', 'hangar-e2e'))
-    .trim()
-    .split('\n')
-    .at(-1);
+  const token = await trustToken(e2eRemote().dir, 'hangar-e2e');
   const serverFingerprint = /certificate_fingerprint: (\w+)/.exec(await lxcOnRemote('info'))?.[1];
   await nav.getByRole('button', { name: 'Add remote' }).click();
   const dialog = page.getByRole('dialog', { name: 'Add remote' });
-  await dialog.getByRole('textbox', { name: 'Token' }).fill(token ?? '');
+  await dialog.getByRole('textbox', { name: 'Token' }).fill(token);
   await dialog.getByRole('button', { name: 'Connect' }).click();
   const certificate = dialog.getByRole('region', { name: 'Server certificate' });
   await expect(certificate).toContainText(groups(serverFingerprint ?? ''));

@@ -16,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import { tar } from '../scripts/sandbox/tar.js';
 import { e2eEnv, e2eRemote, lxc, lxcOnRemote } from './lxd.js';
+import { trustToken } from '../scripts/sandbox/trust-token.js';
 import { startThrottleProxy, type ThrottleProxy } from '../scripts/sandbox/throttle-proxy.js';
 import { startWebMode, type RunningWebMode } from './web-mode.js';
 
@@ -128,15 +129,12 @@ async function waitForDone(page: Page, title: string | RegExp): Promise<void> {
 }
 
 async function addSecondRemote(page: Page): Promise<void> {
-  const token = (await lxcOnRemote('config', 'trust', 'add', '--name', 'e2e-transfers'))
-    .trim()
-    .split('\n')
-    .at(-1);
+  const token = await trustToken(e2eRemote().dir, 'e2e-transfers');
   const nav = page.getByRole('navigation', { name: 'Remotes' });
   await nav.getByRole('button', { name: 'Add remote' }).click();
   const dialog = page.getByRole('dialog', { name: 'Add remote' });
   await dialog.getByRole('textbox', { name: 'Address' }).fill(slowLink.address);
-  await dialog.getByRole('textbox', { name: 'Token' }).fill(token ?? '');
+  await dialog.getByRole('textbox', { name: 'Token' }).fill(token);
   await dialog.getByRole('button', { name: 'Connect' }).click();
   // The server's answer offers the token's name; the user's own name goes in after it.
   await expect(dialog.getByRole('region', { name: 'Server certificate' })).toBeVisible();

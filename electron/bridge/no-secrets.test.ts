@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
+import { trustToken } from '../../scripts/sandbox/trust-token.js';
 import { callNames, type CallName } from '../../shared/contract.js';
 import { createHangar } from '../hangar.js';
 import { plaintextCodec } from '../remotes/identity.js';
@@ -71,10 +72,7 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
   };
 
   try {
-    const { stdout } = await run('lxc', ['config', 'trust', 'add', '--name', 'hangar-secrets'], {
-      env: { ...process.env, LXD_DIR: sandbox.remoteDir },
-    });
-    const token = stdout.trim().split('\n').at(-1) ?? '';
+    const token = await trustToken(sandbox.remoteDir, 'hangar-secrets');
     const tokenSecret = (JSON.parse(Buffer.from(token, 'base64').toString()) as { secret: string })
       .secret;
     const password = 'hunter2-never-shown';

@@ -20,6 +20,7 @@ import { tar } from '../../scripts/sandbox/tar.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
 import { watchOperation } from '../operations/watch.js';
+import { addTrustedRemote } from '../remotes/trusted-remote.js';
 import { plaintextCodec } from '../remotes/identity.js';
 
 const run = promisify(execFile);
@@ -42,6 +43,10 @@ async function operation(name: string, input: unknown): Promise<OperationSummary
   const started = await call<OperationSummary>(name, input);
   return watchOperation(hangar.handlers, started.id, { timeoutMs: 60_000 });
 }
+
+/** The fingerprints in the test's project on the second daemon, one per line. */
+const imagesOnSecond = () =>
+  lxcRemote('image', 'list', '--project', project, '-c', 'F', '--format', 'csv');
 
 const onSecond = async (fingerprint: string) =>
   JSON.parse(await lxcRemote('query', `/1.0/images/${fingerprint}?project=${project}`)) as LxdImage;
@@ -94,31 +99,12 @@ beforeAll(async () => {
     dataDir: join(dir, 'data'),
     secrets: plaintextCodec('test'),
   });
-  const token = (await lxcRemote('config', 'trust', 'add', '--name', 'relay'))
-    .trim()
-    .split('\n')
-    .at(-1);
-  const probe = await call<{ certificate: { fingerprint: string } }>('remotes.probe', { token });
-  await call('remotes.add', {
-    protocol: 'lxd',
-    name: 'second',
-    acceptedFingerprint: probe.certificate.fingerprint,
-    auth: { method: 'token', token },
-  });
+  await addTrustedRemote(hangar.handlers, { name: 'second', lxdDir: sandbox.remoteDir });
 }, 120_000);
 
 afterAll(async () => {
   await hangar.close();
-  const images = await lxcRemote(
-    'image',
-    'list',
-    '--project',
-    project,
-    '-c',
-    'F',
-    '--format',
-    'csv',
-  );
+  const images = await imagesOnSecond();
   for (const fingerprint of images.split('\n').filter(Boolean))
     await lxcRemote('image', 'delete', '--project', project, fingerprint);
   await lxcRemote('project', 'delete', project);
@@ -200,30 +186,12 @@ describe('copy from a server that does not listen on the network', () => {
     await call('operations.cancel', { id: started.id });
     const ended = await watchOperation(hangar.handlers, started.id, { timeoutMs: 20_000 });
     expect(ended.state).toBe('cancelled');
-    const images = await lxcRemote(
-      'image',
-      'list',
-      '--project',
-      project,
-      '-c',
-      'F',
-      '--format',
-      'csv',
-    );
+    const images = await imagesOnSecond();
     expect(images).not.toContain(big.fingerprint);
   }, 60_000);
 
   it('says why auto-update and launch need the source on the network', async () => {
-    const before = await lxcRemote(
-      'image',
-      'list',
-      '--project',
-      project,
-      '-c',
-      'F',
-      '--format',
-      'csv',
-    );
+    const before = await imagesOnSecond();
     const updating = await operation('images.copy', {
       source: { remote: 'local', image: 'relay/split' },
       target: { remote: 'second' },
@@ -246,8 +214,6 @@ describe('copy from a server that does not listen on the network', () => {
     expect(launching.error?.message).toMatch(
       /^local does not listen on the network, so another server cannot pull images from it to create an instance on second\./,
     );
-    expect(
-      await lxcRemote('image', 'list', '--project', project, '-c', 'F', '--format', 'csv'),
-    ).toBe(before);
+    expect(await imagesOnSecond()).toBe(before);
   });
 });

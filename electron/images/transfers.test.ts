@@ -21,6 +21,7 @@ import { tar } from '../../scripts/sandbox/tar.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
 import { watchOperation } from '../operations/watch.js';
+import { addTrustedRemote } from '../remotes/trusted-remote.js';
 import { startThrottleProxy } from '../../scripts/sandbox/throttle-proxy.js';
 import { generateCatalog } from '../../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../../scripts/simplestreams/server.js';
@@ -82,17 +83,7 @@ beforeAll(async () => {
     extraCa: sandbox.trustedServer.certificate,
   });
   hangar.events.subscribe((message) => messages.push(message));
-  const token = (await lxcRemote('config', 'trust', 'add', '--name', 'transfers'))
-    .trim()
-    .split('\n')
-    .at(-1);
-  const probe = await call<{ certificate: { fingerprint: string } }>('remotes.probe', { token });
-  await call('remotes.add', {
-    protocol: 'lxd',
-    name: 'second',
-    acceptedFingerprint: probe.certificate.fingerprint,
-    auth: { method: 'token', token },
-  });
+  await addTrustedRemote(hangar.handlers, { name: 'second', lxdDir: sandbox.remoteDir });
 });
 
 afterAll(async () => {
@@ -261,19 +252,10 @@ describe('copy', () => {
     const bigFingerprint = sha256(tarball);
     const [host = '', port = ''] = sandbox.remoteHttps.split(':');
     const slowLink = await startThrottleProxy({ host, port: Number(port) });
-    const token = (await lxcRemote('config', 'trust', 'add', '--name', 'transfers-slow'))
-      .trim()
-      .split('\n')
-      .at(-1);
-    const probe = await call<{ certificate: { fingerprint: string } }>('remotes.probe', {
-      addr: slowLink.address,
-    });
-    await call('remotes.add', {
-      protocol: 'lxd',
+    await addTrustedRemote(hangar.handlers, {
       name: 'slow',
+      lxdDir: sandbox.remoteDir,
       addr: slowLink.address,
-      acceptedFingerprint: probe.certificate.fingerprint,
-      auth: { method: 'token', token },
     });
     // 32 MiB at 2 MiB/s: about 16 s of download.
     slowLink.setRate(2 * 1024 * 1024);

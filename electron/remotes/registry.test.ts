@@ -16,6 +16,7 @@ import type { LxdImage } from '../../shared/lxd.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
 import { createSelfSignedCertificate } from '../tls/certificate.js';
+import { trustToken } from '../../scripts/sandbox/trust-token.js';
 import { plaintextCodec } from './identity.js';
 
 const run = promisify(execFile);
@@ -34,12 +35,7 @@ async function onServer(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-async function newToken(name: string): Promise<string> {
-  const output = await onServer('config', 'trust', 'add', '--name', name);
-  const token = output.split('\n').at(-1)?.trim() ?? '';
-  expect(token).toMatch(/^[A-Za-z0-9+/=]{40,}$/);
-  return token;
-}
+const newToken = (name: string) => trustToken(sandbox.remoteDir, name);
 
 async function open(
   dataDir?: string,
