@@ -142,19 +142,24 @@ describe('copy from a server that does not listen on the network', () => {
 
   it('copies an image the target already has without sending it again', async () => {
     const source = await sourceImage('relay/unified');
+    const imageUrl = `/1.0/images/${source.fingerprint}?project=${project}`;
+    await lxcRemote('query', '-X', 'PATCH', imageUrl, '-d', '{"public": false}');
     const before = await onSecond(source.fingerprint);
+    expect(before.public).toBe(false);
     const done = await operation('images.copy', {
       source: { remote: 'local', image: 'relay/unified' },
       target: { remote: 'second', project },
       aliases: ['again/unified'],
       copyAliases: false,
       autoUpdate: false,
-      public: false,
+      public: true,
     });
     expect(done.state).toBe('succeeded');
-    // Not uploaded again (LXD would have refused a duplicate upload anyway); the alias is added.
+    // Not uploaded again (LXD would have refused a duplicate upload anyway); made public as
+    // asked, as a pull does, and the alias is added.
     const after = await onSecond(source.fingerprint);
     expect(after.uploaded_at).toBe(before.uploaded_at);
+    expect(after.public).toBe(true);
     expect(after.aliases.map((entry) => entry.name)).toContain('again/unified');
   });
 

@@ -29,14 +29,23 @@ export async function relayImage(
   context: OperationContext,
 ): Promise<string> {
   const { signal, progress } = context;
-  // Already there: a pull would only refresh it, and an upload would be refused as a duplicate.
+  // Already there: an upload would be refused as a duplicate. A pull would only make it
+  // public if asked (never private again), and so does this.
   const existing = await target.client
     .get<LxdImage>(`/1.0/images/${image.fingerprint}`, { project: target.project })
     .catch((error: unknown) => {
       if (HangarError.from(error).code === 'not-found') return undefined;
       throw error;
     });
-  if (existing !== undefined) return existing.fingerprint;
+  if (existing !== undefined) {
+    if (target.public && !existing.public)
+      await target.client.request(`/1.0/images/${existing.fingerprint}`, {
+        method: 'PATCH',
+        project: target.project,
+        body: { public: true },
+      });
+    return existing.fingerprint;
+  }
 
   progress({ stage: 'Relaying through Hangar', processed: 0, total: image.size, percent: 0 });
   const download = await source.client.download(`/1.0/images/${image.fingerprint}/export`, {
