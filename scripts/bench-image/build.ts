@@ -32,6 +32,7 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
+import { unmountUnder } from '../sandbox/daemon.js';
 
 export interface BenchImage {
   name: string;
@@ -401,21 +402,6 @@ async function removeTree(path: string): Promise<void> {
   if (!(await exists(path))) return;
   await unmountUnder(path);
   await rm(path, { recursive: true, force: true });
-}
-
-async function unmountUnder(dir: string): Promise<void> {
-  const mounts = (await readFile('/proc/self/mounts', 'utf8'))
-    .split('\n')
-    .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((path): path is string => path?.startsWith(`${dir}/`) === true)
-    .sort((a, b) => b.length - a.length);
-  for (const path of mounts) {
-    await new Promise<void>((resolveUnmount) => {
-      spawn('umount', ['-l', path], { stdio: 'ignore' })
-        .on('error', () => resolveUnmount())
-        .on('close', () => resolveUnmount());
-    });
-  }
 }
 
 function log(message: string): void {

@@ -163,8 +163,8 @@ export async function startDaemon(
   };
 }
 
-/** LXD leaves tmpfs mounts under its directory; unmount them before deleting it. */
-async function unmountUnder(dir: string): Promise<void> {
+/** LXD (and debootstrap) leave mounts under a directory; unmount them before deleting it. */
+export async function unmountUnder(dir: string): Promise<void> {
   const mounts = (await readFile('/proc/self/mounts', 'utf8'))
     .split('\n')
     .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
