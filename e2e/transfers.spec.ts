@@ -17,6 +17,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { tar } from '../scripts/sandbox/tar.js';
 import { e2eEnv, e2eRemote, lxc, lxcOnRemote } from './lxd.js';
 import { trustToken } from '../scripts/sandbox/trust-token.js';
+import { deleteProject } from '../scripts/sandbox/projects.js';
 import { startThrottleProxy, type ThrottleProxy } from '../scripts/sandbox/throttle-proxy.js';
 import { startWebMode, type RunningWebMode } from './web-mode.js';
 
@@ -45,13 +46,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await web.stop();
   await slowLink.close();
-  const instances = await lxc('list', '--project', project, '-c', 'n', '--format', 'csv');
-  for (const name of instances.split('\n').filter(Boolean))
-    await lxc('delete', '--force', '--project', project, name);
-  const images = await lxc('image', 'list', '--project', project, '-c', 'F', '--format', 'csv');
-  for (const fingerprint of images.split('\n').filter(Boolean))
-    await lxc('image', 'delete', '--project', project, fingerprint);
-  await lxc('project', 'delete', project);
+  await deleteProject(lxdDir, project);
   await rm(dir, { recursive: true, force: true });
 });
 

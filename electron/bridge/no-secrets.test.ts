@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { trustToken } from '../../scripts/sandbox/trust-token.js';
+import { deleteProject } from '../../scripts/sandbox/projects.js';
 import { callNames, type CallName } from '../../shared/contract.js';
 import { createHangar } from '../hangar.js';
 import { plaintextCodec } from '../remotes/identity.js';
@@ -191,20 +192,7 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
     events.close();
     await bridge.close();
     await hangar.close();
-    await lxcLocal('delete', '--force', '--project', project, 'c-secrets').catch(() => undefined);
-    const { stdout: leftImages } = await lxcLocal(
-      'image',
-      'list',
-      '--project',
-      project,
-      '--format',
-      'csv',
-      '-c',
-      'F',
-    );
-    for (const fingerprint of leftImages.split('\n').filter(Boolean))
-      await lxcLocal('image', 'delete', '--project', project, fingerprint);
-    await lxcLocal('project', 'delete', project);
+    await deleteProject(sandbox.localDir, project);
     await rm(exportDir, { recursive: true, force: true });
   }
 });

@@ -21,6 +21,7 @@ import {
   type GoodImage,
 } from '../../scripts/image-corpus/bad-images.js';
 import { startDaemon } from '../../scripts/sandbox/daemon.js';
+import { deleteProject } from '../../scripts/sandbox/projects.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
 import { watchOperation } from '../operations/watch.js';
@@ -79,19 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hangar.close();
-  const listed = await lxcLocal(
-    'image',
-    'list',
-    '--project',
-    project,
-    '-c',
-    'F',
-    '--format',
-    'csv',
-  );
-  for (const fingerprint of listed.split('\n').filter(Boolean))
-    await lxcLocal('image', 'delete', '--project', project, fingerprint);
-  await lxcLocal('project', 'delete', project);
+  await deleteProject(sandbox.localDir, project);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -16,6 +16,7 @@ import type { OperationSummary } from '../../shared/contract.js';
 import type { Envelope } from '../../shared/errors.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import { startDaemon, type SandboxDaemon } from '../../scripts/sandbox/daemon.js';
+import { deleteProject } from '../../scripts/sandbox/projects.js';
 import { tar } from '../../scripts/sandbox/tar.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
@@ -104,10 +105,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hangar.close();
-  const images = await imagesOnSecond();
-  for (const fingerprint of images.split('\n').filter(Boolean))
-    await lxcRemote('image', 'delete', '--project', project, fingerprint);
-  await lxcRemote('project', 'delete', project);
+  await deleteProject(sandbox.remoteDir, project);
   await isolated.stop({ removeFiles: true });
   await rm(dir, { recursive: true, force: true });
 });

@@ -23,6 +23,7 @@ import { createHangar, type Hangar } from '../hangar.js';
 import { watchOperation } from '../operations/watch.js';
 import { addTrustedRemote } from '../remotes/trusted-remote.js';
 import { startThrottleProxy } from '../../scripts/sandbox/throttle-proxy.js';
+import { deleteProject } from '../../scripts/sandbox/projects.js';
 import { generateCatalog } from '../../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../../scripts/simplestreams/server.js';
 import { plaintextCodec } from '../remotes/identity.js';
@@ -88,22 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hangar.close();
-  const listed = async (...args: string[]) =>
-    (await lxcLocal(...args, '--project', project, '--format', 'csv')).split('\n').filter(Boolean);
-  // A refused start may still be stopping the instance: deleting waits for it.
-  for (const name of await listed('list', '-c', 'n'))
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await lxcLocal('delete', '--force', '--project', project, name);
-        break;
-      } catch (error) {
-        if (attempt >= 20) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-  for (const fingerprint of await listed('image', 'list', '-c', 'F'))
-    await lxcLocal('image', 'delete', '--project', project, fingerprint);
-  await lxcLocal('project', 'delete', project);
+  await deleteProject(sandbox.localDir, project);
   await rm(dir, { recursive: true, force: true });
 });
 
