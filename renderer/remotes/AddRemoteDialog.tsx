@@ -8,6 +8,7 @@ import type { AppInfo, RemoteSummary, ServerProbe } from '../../shared/contract'
 import { HangarError } from '../../shared/errors';
 import { api } from '../api/hangar';
 import { Dialog } from '../common/Dialog';
+import { Alert } from '../common/fields';
 import { groupFingerprint } from '../common/format';
 
 type Protocol = 'lxd' | 'simplestreams';
@@ -229,11 +230,7 @@ export function AddRemoteDialog({
           </section>
         )}
 
-        {error === undefined ? null : (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
         <div className="buttons">
           <button type="button" onClick={onClose}>
             Cancel

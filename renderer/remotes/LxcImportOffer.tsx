@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { LxcImportOffer as Offer } from '../../shared/contract';
 import { HangarError } from '../../shared/errors';
 import { api } from '../api/hangar';
+import { Alert } from '../common/fields';
 
 export function LxcImportOffer() {
   const [offer, setOffer] = useState<Offer | null>(null);
@@ -61,11 +62,7 @@ export function LxcImportOffer() {
           </li>
         ))}
       </ul>
-      {error === undefined ? null : (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <div className="buttons">
         <button type="button" onClick={() => void finish(() => api.remotes.dismissLxcImport({}))}>
           Don't import

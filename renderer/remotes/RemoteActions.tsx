@@ -5,6 +5,7 @@ import { HangarError } from '../../shared/errors';
 import { api } from '../api/hangar';
 import { useConnection } from '../app/connection-store';
 import { Dialog } from '../common/Dialog';
+import { Alert } from '../common/fields';
 
 export function RemoteActions({ remote }: { remote: RemoteSummary }) {
   const selectRemote = useConnection((state) => state.selectRemote);
@@ -72,11 +73,7 @@ export function RemoteActions({ remote }: { remote: RemoteSummary }) {
               New name
               <input value={newName} onChange={(event) => setNewName(event.target.value)} />
             </label>
-            {error === undefined ? null : (
-              <p className="error" role="alert">
-                {error}
-              </p>
-            )}
+            <Alert message={error} />
             <div className="buttons">
               <button type="button" onClick={close}>
                 Cancel
@@ -94,11 +91,7 @@ export function RemoteActions({ remote }: { remote: RemoteSummary }) {
             Hangar forgets {remote.addr} and its pinned certificate. Nothing changes on the server;
             its trust of Hangar's certificate stays until removed there.
           </p>
-          {error === undefined ? null : (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
+          <Alert message={error} />
           <div className="buttons">
             <button type="button" onClick={close}>
               Cancel

@@ -6,6 +6,7 @@ import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { useConnection } from '../app/connection-store';
 import { Dialog } from '../common/Dialog';
+import { Checkbox, TextField } from '../common/fields';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
@@ -54,40 +55,23 @@ export function CopyDialog({
           <span className="mono">{image.fingerprint.slice(0, 12)}</span>
         </p>
         <TargetPicker target={target} onChange={setTarget} />
-        <div className="field">
-          <label htmlFor="copy-aliases">New aliases</label>
-          <input
-            id="copy-aliases"
-            value={aliasText}
-            onChange={(event) => setAliasText(event.target.value)}
-            placeholder="separated by spaces or commas"
-            spellCheck={false}
-          />
-        </div>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={copyAliases}
-            onChange={(event) => setCopyAliases(event.target.checked)}
-          />
-          Copy the source's aliases
-        </label>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={autoUpdate}
-            onChange={(event) => setAutoUpdate(event.target.checked)}
-          />
-          Keep it up to date (auto update)
-        </label>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={isPublic}
-            onChange={(event) => setPublic(event.target.checked)}
-          />
-          Public on the target
-        </label>
+        <TextField
+          label="New aliases"
+          value={aliasText}
+          onChange={setAliasText}
+          placeholder="separated by spaces or commas"
+        />
+        <Checkbox
+          label="Copy the source's aliases"
+          checked={copyAliases}
+          onChange={setCopyAliases}
+        />
+        <Checkbox
+          label="Keep it up to date (auto update)"
+          checked={autoUpdate}
+          onChange={setAutoUpdate}
+        />
+        <Checkbox label="Public on the target" checked={isPublic} onChange={setPublic} />
         <CommandPreview command={copyCommand(input)} />
         <DialogFooter error={error} action="Copy" disabled={busy} onCancel={onClose} />
       </form>

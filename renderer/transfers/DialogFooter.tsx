@@ -1,3 +1,5 @@
+import { Alert } from '../common/fields';
+
 /** The end of every transfer dialog: LXD's or Hangar's refusal (the draft stays), Cancel, the action. */
 export function DialogFooter({
   error,
@@ -12,11 +14,7 @@ export function DialogFooter({
 }) {
   return (
     <>
-      {error === undefined ? null : (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <div className="buttons">
         <button type="button" onClick={onCancel}>
           Cancel

@@ -4,6 +4,7 @@ import { exportCommand } from '../../shared/lxc-command';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { Dialog } from '../common/Dialog';
+import { TextField } from '../common/fields';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
 import { CommandPreview, type Target } from './TargetPicker';
@@ -43,14 +44,7 @@ export function ExportDialog({
           Unified or split, exactly as {source.remote} stores it; the files are checked against the
           fingerprint and never overwrite a file.
         </p>
-        <div className="field">
-          <label htmlFor="export-folder">Folder</label>
-          <input
-            id="export-folder"
-            value={directory}
-            onChange={(event) => setDirectory(event.target.value)}
-            spellCheck={false}
-          />
+        <TextField label="Folder" value={directory} onChange={setDirectory}>
           {canChoose ? (
             <button
               type="button"
@@ -65,7 +59,7 @@ export function ExportDialog({
               Choose…
             </button>
           ) : null}
-        </div>
+        </TextField>
         <CommandPreview command={exportCommand(input)} />
         <DialogFooter
           error={error}

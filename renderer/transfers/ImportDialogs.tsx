@@ -5,18 +5,11 @@ import { parseAliases, parseProperties } from '../../shared/images/inputs';
 import { importCommand } from '../../shared/lxc-command';
 import { api } from '../api/hangar';
 import { Dialog } from '../common/Dialog';
+import { Alert, Checkbox, TextField } from '../common/fields';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
 import { fileRef } from './files';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
-
-function Errors({ error }: { error: string | undefined }) {
-  return error === undefined ? null : (
-    <p className="error" role="alert">
-      {error}
-    </p>
-  );
-}
 
 /** Of two dropped files the smaller is the metadata (a metadata tarball is tiny); lxc takes them in order. */
 function roles(files: File[]): { file: File; role: string }[] {
@@ -85,38 +78,23 @@ export function ImportFilesDialog({
             </li>
           ))}
         </ul>
-        <Errors error={countError} />
+        <Alert message={countError} />
         <TargetPicker target={target} onChange={setTarget} />
-        <div className="field">
-          <label htmlFor="import-aliases">Aliases</label>
-          <input
-            id="import-aliases"
-            value={aliasText}
-            onChange={(event) => setAliasText(event.target.value)}
-            placeholder="separated by spaces or commas"
-            spellCheck={false}
-          />
-        </div>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={isPublic}
-            onChange={(event) => setPublic(event.target.checked)}
-          />
-          Public
-        </label>
-        <div className="field">
-          <label htmlFor="import-properties">Extra properties</label>
-          <textarea
-            id="import-properties"
-            rows={3}
-            value={propertiesText}
-            onChange={(event) => setPropertiesText(event.target.value)}
-            placeholder="key=value, one per line"
-            spellCheck={false}
-          />
-        </div>
-        <Errors error={properties.ok ? undefined : properties.error} />
+        <TextField
+          label="Aliases"
+          value={aliasText}
+          onChange={setAliasText}
+          placeholder="separated by spaces or commas"
+        />
+        <Checkbox label="Public" checked={isPublic} onChange={setPublic} />
+        <TextField
+          label="Extra properties"
+          rows={3}
+          value={propertiesText}
+          onChange={setPropertiesText}
+          placeholder="key=value, one per line"
+        />
+        <Alert message={properties.ok ? undefined : properties.error} />
         <CommandPreview command={command} />
         {busy ? (
           <p className="muted">
@@ -164,35 +142,16 @@ export function ImportUrlDialog({
           A web server that answers with the LXD-Image-URL and LXD-Image-Hash headers; LXD downloads
           the image itself.
         </p>
-        <div className="field">
-          <label htmlFor="import-url">URL</label>
-          <input
-            id="import-url"
-            type="url"
-            value={url}
-            onChange={(event) => setUrl(event.target.value)}
-            placeholder="https://example.org/lxd-image"
-            spellCheck={false}
-          />
-        </div>
+        <TextField
+          label="URL"
+          type="url"
+          value={url}
+          onChange={setUrl}
+          placeholder="https://example.org/lxd-image"
+        />
         <TargetPicker target={target} onChange={setTarget} />
-        <div className="field">
-          <label htmlFor="url-aliases">Aliases</label>
-          <input
-            id="url-aliases"
-            value={aliasText}
-            onChange={(event) => setAliasText(event.target.value)}
-            spellCheck={false}
-          />
-        </div>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={isPublic}
-            onChange={(event) => setPublic(event.target.checked)}
-          />
-          Public
-        </label>
+        <TextField label="Aliases" value={aliasText} onChange={setAliasText} />
+        <Checkbox label="Public" checked={isPublic} onChange={setPublic} />
         <CommandPreview
           command={importCommand({
             ...target,

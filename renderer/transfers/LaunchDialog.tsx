@@ -5,6 +5,7 @@ import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { useConnection } from '../app/connection-store';
 import { Dialog } from '../common/Dialog';
+import { Checkbox, TextField } from '../common/fields';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
 import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
@@ -54,42 +55,19 @@ export function LaunchDialog({
         }}
       >
         <TargetPicker target={target} onChange={setTarget} label="On remote" />
-        <div className="field">
-          <label htmlFor="launch-name">Instance name</label>
-          <input
-            id="launch-name"
-            value={name}
-            onChange={(event) => setName(event.target.value)}
-            placeholder="LXD picks one when empty"
-            spellCheck={false}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="launch-profiles">Profiles</label>
-          <input
-            id="launch-profiles"
-            value={profiles}
-            onChange={(event) => setProfiles(event.target.value)}
-            placeholder="default"
-            spellCheck={false}
-          />
-        </div>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={ephemeral}
-            onChange={(event) => setEphemeral(event.target.checked)}
-          />
-          Ephemeral (deleted when stopped)
-        </label>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={start}
-            onChange={(event) => setStart(event.target.checked)}
-          />
-          Start it once created
-        </label>
+        <TextField
+          label="Instance name"
+          value={name}
+          onChange={setName}
+          placeholder="LXD picks one when empty"
+        />
+        <TextField label="Profiles" value={profiles} onChange={setProfiles} placeholder="default" />
+        <Checkbox
+          label="Ephemeral (deleted when stopped)"
+          checked={ephemeral}
+          onChange={setEphemeral}
+        />
+        <Checkbox label="Start it once created" checked={start} onChange={setStart} />
         <CommandPreview command={launchCommand(input)} />
         <DialogFooter
           error={error}
