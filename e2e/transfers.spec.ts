@@ -95,6 +95,19 @@ function uniqueRootfs(id: string) {
   ];
 }
 
+/** A small gzip unified image, unique to `id`. */
+function unifiedImage(id: string, description: string): Buffer {
+  return gzipSync(
+    tar([
+      {
+        path: 'metadata.yaml',
+        content: `architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  description: ${description}\n`,
+      },
+      ...uniqueRootfs(id),
+    ]),
+  );
+}
+
 async function splitImage(id: string): Promise<{ metadata: Buffer; rootfs: Buffer }> {
   const metadataTar = join(dir, `${id}-meta.tar`);
   await writeFile(
@@ -141,15 +154,7 @@ async function addSecondRemote(page: Page): Promise<void> {
 test('drops a unified and a split image onto the window and imports them', async ({ page }) => {
   await openProject(page, 'local', project);
   const id = randomBytes(6).toString('hex');
-  const unified = gzipSync(
-    tar([
-      {
-        path: 'metadata.yaml',
-        content: `architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  description: dropped unified ${id}\n`,
-      },
-      ...uniqueRootfs(id),
-    ]),
-  );
+  const unified = unifiedImage(id, `dropped unified ${id}`);
   await dropFiles(page, [{ name: `unified-${id}.tar.gz`, bytes: unified }]);
   let dialog = page.getByRole('dialog', { name: 'Import image' });
   await expect(dialog.getByRole('list', { name: 'Files to import' })).toContainText(
@@ -336,15 +341,7 @@ test('imports from a URL, and launches an instance whose start LXD may refuse', 
   page,
 }) => {
   const id = randomBytes(6).toString('hex');
-  const image = gzipSync(
-    tar([
-      {
-        path: 'metadata.yaml',
-        content: `architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  description: from url ${id}\n`,
-      },
-      ...uniqueRootfs(id),
-    ]),
-  );
+  const image = unifiedImage(id, `from url ${id}`);
   const server: Server = createServer((request, response) => {
     const { port } = server.address() as AddressInfo;
     if (request.url === '/image') {

@@ -111,6 +111,18 @@ async function has(tool: string): Promise<boolean> {
   );
 }
 
+/** The output folder and its scratch folder, and which optional tools this machine has. */
+async function prepare(dir: string) {
+  const scratch = join(dir, '.scratch');
+  await mkdir(scratch, { recursive: true });
+  const [withBzip2, withZstd, withSquashfs] = await Promise.all([
+    has('bzip2'),
+    has('zstd'),
+    has('mksquashfs'),
+  ]);
+  return { scratch, withBzip2, withZstd, withSquashfs };
+}
+
 type Tree = Record<string, string | Buffer | { symlink: string } | { dir: true }>;
 
 /** Writes files, directories and symlinks under `root`, with fixed times so tarballs are alike. */
@@ -222,14 +234,7 @@ function qcow2(): Buffer {
 }
 
 export async function writeBadImages(dir: string): Promise<BadImage[]> {
-  await mkdir(dir, { recursive: true });
-  const scratch = join(dir, '.scratch');
-  await mkdir(scratch, { recursive: true });
-  const [withBzip2, withZstd, withSquashfs] = await Promise.all([
-    has('bzip2'),
-    has('zstd'),
-    has('mksquashfs'),
-  ]);
+  const { scratch, withBzip2, withZstd, withSquashfs } = await prepare(dir);
   const cases: BadImage[] = [];
   let stageCount = 0;
   /** A fresh directory holding `tree`. */
@@ -758,14 +763,7 @@ export async function writeBadImages(dir: string): Promise<BadImage[]> {
 }
 
 export async function writeGoodImages(dir: string): Promise<GoodImage[]> {
-  await mkdir(dir, { recursive: true });
-  const scratch = join(dir, '.scratch');
-  await mkdir(scratch, { recursive: true });
-  const [withBzip2, withZstd, withSquashfs] = await Promise.all([
-    has('bzip2'),
-    has('zstd'),
-    has('mksquashfs'),
-  ]);
+  const { scratch, withBzip2, withZstd, withSquashfs } = await prepare(dir);
   const id = randomBytes(8).toString('hex');
   const description = `Hangar test image ${id}`;
   const metadata = (architecture: string) =>
