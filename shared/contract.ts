@@ -11,6 +11,7 @@ export type { CallName, EventName } from './contract-names.js';
 import type { CallName, EventName } from './contract-names.js';
 import type { Envelope, HangarErrorData } from './errors.js';
 import type { AliasEntry } from './images/changes.js';
+import { PROPERTY_KEY_MAX, PROPERTY_VALUE_MAX } from './images/document.js';
 import type { LxdImage } from './lxd.js';
 
 const remoteName = z.string().min(1).max(128);
@@ -95,7 +96,37 @@ export type RemoteStatus =
       certificate?: { pinned: string; presented: string };
     };
 
-export type OperationKind = 'copy' | 'import' | 'export' | 'launch';
+export type OperationKind = 'copy' | 'import' | 'export' | 'launch' | 'delete' | 'refresh';
+
+/** An image with the ETag LXD gave it: an edit sends it back (If-Match). */
+export interface ImageForEdit {
+  image: LxdImage;
+  etag: string;
+}
+
+/** What the user may do with the images of a remote and project, and why not. */
+export interface ImageAccess {
+  /** Edit, alias, delete, refresh, import. */
+  editable: boolean;
+  /** Why not, for people: "ubuntu is a simplestreams image server: its images are read-only." */
+  reason?: string;
+  /** `images.remote_cache_expiry` in days (the project's, else the server's; 10 by default); unknown when untrusted. */
+  cacheExpiryDays?: number;
+}
+
+/** The instances created from an image (`volatile.base_image`): they keep working when it goes. */
+export interface ImageUsage {
+  fingerprint: string;
+  instances: { name: string; project: string }[];
+}
+
+/** Images whose source (update_source) now has another image under the same alias. */
+export interface ImageUpdates {
+  updates: { fingerprint: string; latest: string }[];
+  /** Images whose source could not be asked, and why (offline, not trusted…). */
+  unknown: { fingerprint: string; reason: string }[];
+  checkedAt: string;
+}
 
 /** One long action, as the operations panel shows it. Lives in the main process for the session. */
 export interface OperationSummary {
@@ -183,6 +214,31 @@ const absolutePath = z
   .max(4096)
   .refine((path) => path.startsWith('/'), { message: 'a path must be absolute' });
 const propertyMap = z.record(z.string().min(1).max(255), z.string().max(4096));
+/** `lxc image edit`'s document (LXD's ImagePut); the renderer checks keys against the server's first. */
+const imageDocument = z
+  .object({
+    auto_update: z.boolean(),
+    properties: z.record(
+      z.string().max(PROPERTY_KEY_MAX),
+      z
+        .string()
+        .max(PROPERTY_VALUE_MAX, `a property value is at most ${PROPERTY_VALUE_MAX} characters`),
+    ),
+    public: z.boolean(),
+    expires_at: z
+      .string()
+      .regex(
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/,
+        'an RFC 3339 time',
+      ),
+    profiles: z.array(z.string().min(1).max(63)).max(64),
+  })
+  .strict();
+const fingerprints = z
+  .array(fingerprint)
+  .min(1, 'choose at least one image')
+  .max(1000, 'at most 1000 images at once');
+const aliasDescription = z.string().max(1024);
 const instanceName = z
   .string()
   .regex(
@@ -220,6 +276,31 @@ export const calls = {
   'images.list': returns<LxdImage[]>()(inProject),
   'images.get': returns<LxdImage>()(inProject.extend({ fingerprint })),
   'images.aliases': returns<AliasEntry[]>()(inProject),
+  /** The image and its ETag, for an edit. */
+  'images.document': returns<ImageForEdit>()(inProject.extend({ fingerprint })),
+  /** `lxc image edit`: PUT with If-Match; a stale ETag fails with code "outdated". */
+  'images.update': returns<ImageForEdit>()(
+    inProject.extend({ fingerprint, etag: z.string().max(256), document: imageDocument }),
+  ),
+  'images.access': returns<ImageAccess>()(inProject),
+  /** `lxc image alias create` (a name taken fails with code "conflict", nothing changed). */
+  'images.aliasCreate': returns<null>()(
+    inProject.extend({ name: aliasName, target: fingerprint, description: aliasDescription }),
+  ),
+  /** Change an alias's description or point it at another image (one request). */
+  'images.aliasUpdate': returns<null>()(
+    inProject.extend({ name: aliasName, target: fingerprint, description: aliasDescription }),
+  ),
+  'images.aliasRename': returns<null>()(inProject.extend({ name: aliasName, newName: aliasName })),
+  'images.aliasDelete': returns<null>()(inProject.extend({ name: aliasName })),
+  /** The instances created from each image, in every project. */
+  'images.usage': returns<ImageUsage[]>()(inProject.extend({ fingerprints })),
+  /** `lxc image delete`: one operation for all of them. */
+  'images.delete': returns<OperationSummary>()(inProject.extend({ fingerprints })),
+  /** `lxc image refresh`. */
+  'images.refresh': returns<OperationSummary>()(inProject.extend({ fingerprint })),
+  /** Asks each image's source whether its alias points at a newer image now. */
+  'images.checkUpdates': returns<ImageUpdates>()(inProject),
   /** `lxc image copy`: the target LXD pulls the image; returns the operation at once. */
   'images.copy': returns<OperationSummary>()(
     z

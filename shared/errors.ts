@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'certificate-changed' // a pinned server now presents another certificate
   | 'not-trusted' // the server does not (or no longer) trust Hangar's certificate
   | 'conflict' // a name already taken
+  | 'outdated' // it changed since it was read (LXD answered 412 to If-Match)
   | 'invalid-image' // a file that is not an LXD image, or an unsafe one
   | 'cancelled'
   | 'internal';

@@ -100,3 +100,56 @@ export function launchCommand(input: {
     ...projectFlag(input.target.project),
   ]);
 }
+
+interface OnImages {
+  remote: string;
+  project?: string | undefined;
+}
+
+/** `lxc image edit` reads the YAML from standard input when it is not a terminal. */
+export function editCommand(input: OnImages & { fingerprint: string }): string {
+  return `${line(['image', 'edit', `${input.remote}:${input.fingerprint}`, ...projectFlag(input.project)])} < image.yaml`;
+}
+
+export function deleteCommand(input: OnImages & { fingerprints: string[] }): string {
+  return line([
+    'image',
+    'delete',
+    ...input.fingerprints.map((fingerprint) => `${input.remote}:${fingerprint}`),
+    ...projectFlag(input.project),
+  ]);
+}
+
+export function refreshCommand(input: OnImages & { fingerprint: string }): string {
+  return line([
+    'image',
+    'refresh',
+    `${input.remote}:${input.fingerprint}`,
+    ...projectFlag(input.project),
+  ]);
+}
+
+/** lxc's alias commands; LXD 5.0's `lxc image alias create` cannot set a description. */
+export function aliasCommand(
+  input: OnImages &
+    (
+      | { action: 'create'; name: string; target: string }
+      | { action: 'rename'; name: string; newName: string }
+      | { action: 'delete'; name: string }
+      /** lxc has no move: delete, then create on the other image. */
+      | { action: 'move'; name: string; target: string }
+    ),
+): string {
+  const project = projectFlag(input.project);
+  const alias = `${input.remote}:${input.name}`;
+  switch (input.action) {
+    case 'create':
+      return line(['image', 'alias', 'create', alias, input.target, ...project]);
+    case 'rename':
+      return line(['image', 'alias', 'rename', alias, input.newName, ...project]);
+    case 'delete':
+      return line(['image', 'alias', 'delete', alias, ...project]);
+    case 'move':
+      return `${line(['image', 'alias', 'delete', alias, ...project])} && ${line(['image', 'alias', 'create', alias, input.target, ...project])}`;
+  }
+}
