@@ -2,6 +2,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ImageChange } from '../../shared/images/changes';
 import { api } from '../api/hangar';
 import { UnreachableScreen } from '../connection/Unreachable';
+import { LeaveDialog } from '../editing/ConflictDialog';
+import { isDirty, useEdit } from '../editing/edit-store';
 import { ImagesScreen } from '../images/ImagesScreen';
 import { useImages } from '../images/images-store';
 import { OperationsPanel } from '../operations/OperationsPanel';
@@ -38,9 +40,20 @@ export function App() {
     if (remote !== undefined) void load(remote, project);
   }, [load, remote, project]);
 
+  const guard = useEdit((state) => state.guard);
+
   useEffect(() => {
     void loadRemotes();
   }, [loadRemotes]);
+
+  // Closing or reloading the window with an unsaved draft asks first.
+  useEffect(() => {
+    const beforeUnload = (event: BeforeUnloadEvent) => {
+      if (isDirty(useEdit.getState())) event.preventDefault();
+    };
+    window.addEventListener('beforeunload', beforeUnload);
+    return () => window.removeEventListener('beforeunload', beforeUnload);
+  }, []);
 
   // One subscription for the page's life: the view on screen is read when an event comes.
   useEffect(() => {
@@ -109,7 +122,10 @@ export function App() {
           Project{' '}
           <select
             value={project}
-            onChange={(event) => setProject(event.target.value)}
+            onChange={(event) => {
+              const next = event.target.value;
+              guard(() => setProject(next));
+            }}
             disabled={!online || summary?.protocol !== 'lxd'}
           >
             {projects.map((name) => (
@@ -145,6 +161,7 @@ export function App() {
           <OperationsPanel />
         </div>
       </div>
+      <LeaveDialog />
       {adding ? (
         <AddRemoteDialog
           onClose={() => setAdding(false)}

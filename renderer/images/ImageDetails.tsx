@@ -1,8 +1,30 @@
-/** The info pane: everything `lxc image info` shows for the selected image. */
-import type { ReactNode } from 'react';
-import { toImageInfo } from '../../shared/images/format';
+/**
+ * The details pane: "Info" (everything `lxc image info` shows, aliases,
+ * refresh, delete), "Properties" (the document as a form) and "YAML" (the
+ * document as `lxc image edit` shows it), or the images selected together.
+ */
+import { Suspense, lazy, useEffect, useId, useState, type ReactNode } from 'react';
+import type { ImageAccess } from '../../shared/contract';
+import { infoDate, isUnsetTime, shortFingerprint, toImageInfo } from '../../shared/images/format';
+import { refreshCommand } from '../../shared/lxc-command';
 import type { LxdImage } from '../../shared/lxd';
+import { api } from '../api/hangar';
+import { CommandPreview } from '../common/CommandPreview';
+import { Alert } from '../common/fields';
+import { AliasesEditor } from '../editing/AliasesEditor';
+import { ConflictDialog } from '../editing/ConflictDialog';
+import { DeleteImagesDialog } from '../editing/DeleteImagesDialog';
+import { EditFooter } from '../editing/EditFooter';
+import { PropertiesEditor } from '../editing/PropertiesEditor';
+import { useEdit } from '../editing/edit-store';
 import { ImageActions } from '../transfers/ImageActions';
+import { useImages } from './images-store';
+import { HangarError } from '../../shared/errors';
+
+// Monaco is loaded when the YAML tab first opens, not before the table paints.
+const YamlEditor = lazy(() =>
+  import('../editing/YamlEditor').then((module) => ({ default: module.YamlEditor })),
+);
 
 type Fact = [label: string, value: ReactNode];
 
@@ -19,13 +41,77 @@ function Facts({ facts, labelledBy }: { facts: Fact[]; labelledBy?: string }) {
   );
 }
 
+type Tab = 'Info' | 'Properties' | 'YAML';
+const TABS: Tab[] = ['Info', 'Properties', 'YAML'];
+
+interface Scope {
+  remote: string;
+  project: string;
+}
+
 export function ImageDetails({
   image,
+  scope,
+  isLxd,
   onClose,
 }: {
   image: LxdImage | undefined;
+  scope: Scope;
+  isLxd: boolean;
   onClose: () => void;
 }) {
+  const { selection, images, access } = useImages();
+  const [tab, setTab] = useState<Tab>('Info');
+  const [deleting, setDeleting] = useState<LxdImage[] | undefined>();
+  const tabsId = useId();
+  const open = useEdit((state) => state.open);
+  const editable = isLxd && access?.editable === true;
+  const readOnlyReason =
+    access === undefined ? undefined : access.editable ? undefined : access.reason;
+
+  const fingerprint = image?.fingerprint;
+  useEffect(() => {
+    if (image === undefined) return;
+    void open({ ...scope, fingerprint: image.fingerprint }, image, !isLxd);
+    // A list update of the same image reloads its document (a clean draft follows it).
+  }, [open, scope.remote, scope.project, fingerprint, image, isLxd]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  if (selection.length > 1) {
+    const chosen = images.filter((candidate) => selection.includes(candidate.fingerprint));
+    return (
+      <section className="details" aria-label="Image details">
+        <header className="details-head">
+          <h2>{chosen.length} images selected</h2>
+          <button type="button" onClick={onClose} aria-label="Close details">
+            ×
+          </button>
+        </header>
+        <ul>
+          {chosen.map((candidate) => (
+            <li key={candidate.fingerprint}>
+              <span className="mono">{shortFingerprint(candidate.fingerprint)}</span>{' '}
+              {candidate.aliases[0]?.name ?? candidate.properties.description ?? ''}
+            </li>
+          ))}
+        </ul>
+        {editable ? (
+          <button type="button" className="danger" onClick={() => setDeleting(chosen)}>
+            Delete…
+          </button>
+        ) : (
+          <ReadOnlyNote reason={readOnlyReason} />
+        )}
+        {deleting === undefined ? null : (
+          <DeleteImagesDialog
+            images={deleting}
+            scope={scope}
+            onClose={() => setDeleting(undefined)}
+          />
+        )}
+      </section>
+    );
+  }
+
   if (image === undefined) {
     return (
       <section className="details empty" aria-label="Image details">
@@ -45,6 +131,154 @@ export function ImageDetails({
         </button>
       </header>
       <ImageActions image={image} />
+      <div role="tablist" aria-label="Image views" className="tabs">
+        {TABS.map((name) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            id={`${tabsId}-${name}`}
+            aria-selected={tab === name}
+            aria-controls={`${tabsId}-${name}-panel`}
+            tabIndex={tab === name ? 0 : -1}
+            onClick={() => setTab(name)}
+            onKeyDown={(event) => {
+              const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+              if (step === 0) return;
+              const next = TABS[(TABS.indexOf(name) + step + TABS.length) % TABS.length] ?? name;
+              setTab(next);
+              document.getElementById(`${tabsId}-${next}`)?.focus();
+            }}
+          >
+            {name}
+          </button>
+        ))}
+      </div>
+      <div
+        role="tabpanel"
+        id={`${tabsId}-${tab}-panel`}
+        aria-labelledby={`${tabsId}-${tab}`}
+        className="tab-panel"
+      >
+        {tab === 'Info' ? (
+          <InfoTab
+            image={image}
+            scope={scope}
+            editable={editable}
+            access={access}
+            readOnlyReason={isLxd ? readOnlyReason : undefined}
+            onDelete={() => setDeleting([image])}
+          />
+        ) : (
+          <>
+            {editable ? null : (
+              <ReadOnlyNote
+                reason={
+                  readOnlyReason ??
+                  (isLxd
+                    ? undefined
+                    : `${scope.remote} is an image server: its images are read-only.`)
+                }
+              />
+            )}
+            {tab === 'Properties' ? (
+              <PropertiesEditor readOnly={!editable} />
+            ) : (
+              <YamlTab image={image} readOnly={!editable} />
+            )}
+            {editable ? <EditFooter /> : null}
+          </>
+        )}
+      </div>
+      <ConflictDialog />
+      {deleting === undefined ? null : (
+        <DeleteImagesDialog
+          images={deleting}
+          scope={scope}
+          onClose={() => setDeleting(undefined)}
+        />
+      )}
+    </section>
+  );
+}
+
+function ReadOnlyNote({ reason }: { reason: string | undefined }) {
+  return reason === undefined ? null : <p className="notice">Read-only: {reason}</p>;
+}
+
+function YamlTab({ image, readOnly }: { image: LxdImage; readOnly: boolean }) {
+  const { yaml, parsed, editYaml, loadError } = useEdit();
+  const info = toImageInfo(image);
+  const problems = parsed === undefined ? [] : parsed.ok ? parsed.warnings : parsed.problems;
+  return (
+    <>
+      <Facts
+        facts={[
+          ['Fingerprint', <span className="mono">{info.fingerprint}</span>],
+          ['Architecture', info.architecture],
+          ['Created', info.timestamps.find((stamp) => stamp.label === 'Created')?.value ?? ''],
+          ['Size', info.size],
+          ['Type', info.type],
+        ]}
+      />
+      <p className="muted">
+        These are fixed when the image is made; the YAML below is what can change.
+      </p>
+      <Alert message={loadError} />
+      <Suspense
+        fallback={
+          <p className="muted" role="status">
+            Loading the editor…
+          </p>
+        }
+      >
+        <YamlEditor value={yaml} onChange={editYaml} problems={problems} readOnly={readOnly} />
+      </Suspense>
+    </>
+  );
+}
+
+function InfoTab({
+  image,
+  scope,
+  editable,
+  access,
+  readOnlyReason,
+  onDelete,
+}: {
+  image: LxdImage;
+  scope: Scope;
+  editable: boolean;
+  access: ImageAccess | undefined;
+  readOnlyReason: string | undefined;
+  onDelete: () => void;
+}) {
+  const latest = useImages((state) => state.updates[image.fingerprint]);
+  const [refreshError, setRefreshError] = useState<string | undefined>();
+  const info = toImageInfo(image);
+  const hasSource = info.source !== undefined;
+  const refresh = () => {
+    setRefreshError(undefined);
+    api.images
+      .refresh({ ...scope, fingerprint: image.fingerprint })
+      .catch((failure: unknown) => setRefreshError(HangarError.from(failure).message));
+  };
+  const cacheExpiry =
+    image.cached && access?.cacheExpiryDays !== undefined
+      ? new Date(
+          Date.parse(isUnsetTime(image.last_used_at) ? image.uploaded_at : image.last_used_at) +
+            access.cacheExpiryDays * 86_400_000,
+        ).toISOString()
+      : undefined;
+  return (
+    <>
+      <ReadOnlyNote reason={readOnlyReason} />
+      {latest === undefined ? null : (
+        <p className="notice" role="status">
+          <strong>update available</strong>: {info.source?.server} now has{' '}
+          <span className="mono">{shortFingerprint(latest)}</span> as {info.source?.alias}.
+        </p>
+      )}
       <Facts
         facts={[
           ['Fingerprint', <span className="mono">{info.fingerprint}</span>],
@@ -60,6 +294,20 @@ export function ImageDetails({
           ['Public', info.public],
           ...info.timestamps.map(({ label, value }): Fact => [label, value]),
           ['Cached', info.cached],
+          ...(cacheExpiry === undefined
+            ? []
+            : [
+                [
+                  'Leaves the cache',
+                  <>
+                    {infoDate(cacheExpiry)}{' '}
+                    <span className="muted">
+                      ({access?.cacheExpiryDays} days after its last use,
+                      images.remote_cache_expiry)
+                    </span>
+                  </>,
+                ] as Fact,
+              ]),
           ['Auto update', info.autoUpdate],
         ]}
       />
@@ -86,21 +334,7 @@ export function ImageDetails({
         </table>
       )}
 
-      <h3 id="details-aliases">Aliases</h3>
-      {info.aliases.length === 0 ? (
-        <p className="muted">No aliases.</p>
-      ) : (
-        <ul aria-labelledby="details-aliases">
-          {info.aliases.map((alias) => (
-            <li key={alias.name}>
-              <span className="mono">{alias.name}</span>
-              {alias.description === '' ? null : (
-                <span className="muted"> ({alias.description})</span>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+      <AliasesEditor image={image} scope={scope} editable={editable} />
 
       <h3 id="details-source">Source</h3>
       {info.source === undefined ? (
@@ -115,6 +349,15 @@ export function ImageDetails({
           ]}
         />
       )}
+      {editable && hasSource ? (
+        <div className="refresh">
+          <button type="button" onClick={refresh}>
+            Refresh image
+          </button>
+          <CommandPreview command={refreshCommand({ ...scope, fingerprint: image.fingerprint })} />
+          <Alert message={refreshError} />
+        </div>
+      ) : null}
 
       <h3 id="details-profiles">Profiles</h3>
       <ul aria-labelledby="details-profiles">
@@ -122,6 +365,13 @@ export function ImageDetails({
           <li key={profile}>{profile}</li>
         ))}
       </ul>
-    </section>
+      {editable ? (
+        <div className="buttons left">
+          <button type="button" className="danger" onClick={onDelete}>
+            Delete…
+          </button>
+        </div>
+      ) : null}
+    </>
   );
 }

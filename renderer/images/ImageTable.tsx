@@ -1,7 +1,8 @@
 /**
  * The image table: the columns of `lxc image list`, sortable by each,
  * virtualized (only visible rows are in the DOM), and a keyboard grid:
- * arrows, Page Up/Down, Home/End move the selection.
+ * arrows, Page Up/Down, Home/End move the selection; Shift/Ctrl click and
+ * Ctrl+A select several; Delete asks to delete the selection.
  */
 import {
   createColumnHelper,
@@ -9,6 +10,7 @@ import {
   getCoreRowModel,
   getSortedRowModel,
   useReactTable,
+  type RowData,
   type SortingState,
 } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -18,7 +20,20 @@ import type { ImageRow } from '../../shared/images/format';
 const column = createColumnHelper<ImageRow>();
 
 const columns = [
-  column.accessor('alias', { header: 'ALIAS', sortingFn: 'basic' }),
+  column.accessor('alias', {
+    header: 'ALIAS',
+    sortingFn: 'basic',
+    cell: (cell) => (
+      <>
+        {cell.row.original.alias}
+        {cell.table.options.meta?.updates[cell.row.original.fingerprint] === undefined ? null : (
+          <span className="badge" title="Its source has a newer image: Refresh image">
+            update available
+          </span>
+        )}
+      </>
+    ),
+  }),
   column.accessor('shortFingerprint', { header: 'FINGERPRINT', sortingFn: 'basic' }),
   column.accessor('public', { header: 'PUBLIC', sortingFn: 'basic' }),
   column.accessor('description', { header: 'DESCRIPTION', sortingFn: 'basic' }),
@@ -39,13 +54,34 @@ const columns = [
 const ROW_HEIGHT = 32;
 let firstPaintMarked = false;
 
+declare module '@tanstack/react-table' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  interface TableMeta<TData extends RowData> {
+    /** Images with a newer version at their source. */
+    updates: Record<string, string>;
+  }
+}
+
 interface ImageTableProps {
   rows: ImageRow[];
   selected: string | undefined;
+  selection: string[];
+  updates: Record<string, string>;
   onSelect: (fingerprint: string | undefined) => void;
+  onSelectMany: (fingerprints: string[], focus: string | undefined) => void;
+  /** The Delete key, with the selection to delete. */
+  onDelete: (() => void) | undefined;
 }
 
-export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
+export function ImageTable({
+  rows,
+  selected,
+  selection,
+  updates,
+  onSelect,
+  onSelectMany,
+  onDelete,
+}: ImageTableProps) {
   // `lxc image list` prints rows sorted by their text, i.e. by ALIAS first.
   const [sorting, setSorting] = useState<SortingState>([{ id: 'alias', desc: false }]);
   // TanStack Table is not memoizable by the React Compiler; this component does not rely on it.
@@ -59,7 +95,9 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
     getSortedRowModel: getSortedRowModel(),
     getRowId: (row) => row.fingerprint,
     enableSortingRemoval: false,
+    meta: { updates },
   });
+  const chosen = new Set(selection);
   const sortedRows = table.getRowModel().rows;
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -98,6 +136,19 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
     Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT * 10) / ROW_HEIGHT) - 1,
   );
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'a') {
+      event.preventDefault();
+      onSelectMany(
+        sortedRows.map((row) => row.id),
+        selected ?? sortedRows[0]?.id,
+      );
+      return;
+    }
+    if (event.key === 'Delete' && onDelete !== undefined && selection.length > 0) {
+      event.preventDefault();
+      onDelete();
+      return;
+    }
     const moves: Record<string, number> = {
       ArrowDown: activeIndex + 1,
       ArrowUp: activeIndex <= 0 ? 0 : activeIndex - 1,
@@ -123,7 +174,7 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
       aria-label="Images"
       aria-rowcount={sortedRows.length + 1}
       aria-colcount={columns.length}
-      aria-multiselectable="false"
+      aria-multiselectable="true"
       tabIndex={0}
       aria-activedescendant={activeIndex >= 0 ? `image-row-${selected ?? ''}` : undefined}
       onKeyDown={onKeyDown}
@@ -163,7 +214,7 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
           {virtualizer.getVirtualItems().map((item) => {
             const row = sortedRows[item.index];
             if (row === undefined) return null;
-            const isSelected = row.id === selected;
+            const isSelected = chosen.has(row.id) || row.id === selected;
             return (
               <div
                 role="row"
@@ -173,7 +224,23 @@ export function ImageTable({ rows, selected, onSelect }: ImageTableProps) {
                 aria-selected={isSelected}
                 className={`grid-row${isSelected ? ' selected' : ''}`}
                 style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
-                onClick={() => onSelect(row.id)}
+                onClick={(event) => {
+                  if (event.shiftKey && activeIndex >= 0) {
+                    const [from, to] = [activeIndex, item.index].sort((a, b) => a - b) as [
+                      number,
+                      number,
+                    ];
+                    onSelectMany(
+                      sortedRows.slice(from, to + 1).map((candidate) => candidate.id),
+                      selected,
+                    );
+                  } else if (event.ctrlKey || event.metaKey) {
+                    const next = chosen.has(row.id)
+                      ? selection.filter((id) => id !== row.id)
+                      : [...selection, row.id];
+                    onSelectMany(next, chosen.has(row.id) ? next.at(-1) : row.id);
+                  } else onSelect(row.id);
+                }}
               >
                 {row.getVisibleCells().map((cell) => (
                   <div

@@ -1,15 +1,32 @@
 /** The images of one remote: filter, table, info pane. */
-import { useDeferredValue, useMemo } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 import { filterImages, parseFilter } from '../../shared/images/filter';
 import { compareListRows, toImageRow } from '../../shared/images/format';
 import { useConnection, useRemoteStatus } from '../app/connection-store';
 import { age } from '../common/format';
+import { DeleteImagesDialog } from '../editing/DeleteImagesDialog';
+import { useEdit } from '../editing/edit-store';
 import { ImageDetails } from './ImageDetails';
 import { ImageTable } from './ImageTable';
 import { useImages } from './images-store';
 
 export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
-  const { images, loaded, loading, error, filter, selected, setFilter, select } = useImages();
+  const {
+    images,
+    loaded,
+    loading,
+    error,
+    filter,
+    selected,
+    selection,
+    updates,
+    access,
+    setFilter,
+    select,
+    selectMany,
+  } = useImages();
+  const guard = useEdit((state) => state.guard);
+  const [deleting, setDeleting] = useState(false);
   // Typing stays responsive on large lists: the table catches up a frame later.
   const deferredFilter = useDeferredValue(filter);
   const filtered = useMemo(
@@ -22,7 +39,23 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
     [filtered],
   );
   const selectedImage = images.find((image) => image.fingerprint === selected);
-  const status = useRemoteStatus(useConnection((state) => state.remote));
+  const { remote = 'local', project, remotes } = useConnection();
+  const status = useRemoteStatus(remote);
+  const isLxd = remotes.find((candidate) => candidate.name === remote)?.protocol === 'lxd';
+  const scope = useMemo(
+    () => ({ remote, project: isLxd ? project : 'default' }),
+    [remote, project, isLxd],
+  );
+  const editable = isLxd && access?.editable === true;
+  // Leaving the image on screen with unsaved changes asks first.
+  const focus = (fingerprint: string | undefined) => {
+    if (fingerprint === selected) select(fingerprint);
+    else guard(() => select(fingerprint));
+  };
+  const focusMany = (fingerprints: string[], next: string | undefined) => {
+    if (next === selected) selectMany(fingerprints, next);
+    else guard(() => selectMany(fingerprints, next));
+  };
   const catalog = status.state === 'online' ? status.catalog : undefined;
 
   return (
@@ -56,9 +89,29 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
         </p>
       )}
       <div className="split">
-        <ImageTable rows={rows} selected={selected} onSelect={select} />
-        <ImageDetails image={selectedImage} onClose={() => select(undefined)} />
+        <ImageTable
+          rows={rows}
+          selected={selected}
+          selection={selection}
+          updates={updates}
+          onSelect={focus}
+          onSelectMany={focusMany}
+          onDelete={editable ? () => setDeleting(true) : undefined}
+        />
+        <ImageDetails
+          image={selectedImage}
+          scope={scope}
+          isLxd={isLxd}
+          onClose={() => focus(undefined)}
+        />
       </div>
+      {deleting ? (
+        <DeleteImagesDialog
+          images={images.filter((image) => selection.includes(image.fingerprint))}
+          scope={scope}
+          onClose={() => setDeleting(false)}
+        />
+      ) : null}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import { applyChanges, planChanges, type ImageChange } from '../../shared/images/changes';
+import type { ImageAccess } from '../../shared/contract';
 import { HangarError, type HangarErrorData } from '../../shared/errors';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
@@ -13,12 +14,23 @@ interface ImagesState {
   loading: boolean;
   error: HangarErrorData | undefined;
   filter: string;
+  /** The image the info pane shows (the last one clicked). */
   selected: string | undefined;
+  /** Every selected image (Shift/Ctrl click, Ctrl+A), for Delete; includes `selected`. */
+  selection: string[];
+  /** What may be done here, and why not. */
+  access: ImageAccess | undefined;
+  /** Images whose source has a newer image: fingerprint → the newer fingerprint. */
+  updates: Record<string, string>;
   load: (remote: string, project: string) => Promise<void>;
   /** Brings the list up to date after lifecycle events, reading as little as it can. */
   applyChanges: (remote: string, project: string, changes: ImageChange[]) => Promise<void>;
   setFilter: (filter: string) => void;
   select: (fingerprint: string | undefined) => void;
+  /** Several images; `focus` is the one the info pane shows. */
+  selectMany: (fingerprints: string[], focus: string | undefined) => void;
+  /** Asks the images' sources for newer versions (in the background). */
+  checkUpdates: (remote: string, project: string) => Promise<void>;
   /** Selects an image of a remote and project, now or once their list is shown (a link to it). */
   reveal: (remote: string, project: string, fingerprint: string) => void;
 }
@@ -41,7 +53,22 @@ export const useImages = create<ImagesState>((set, get) => {
     if (get().scope !== scope) {
       const selected = revealing?.scope === scope ? revealing.fingerprint : undefined;
       revealing = undefined;
-      set({ images: [], scope, loaded: false, selected, error: undefined });
+      set({
+        images: [],
+        scope,
+        loaded: false,
+        selected,
+        selection: selected === undefined ? [] : [selected],
+        error: undefined,
+        access: undefined,
+        updates: {},
+      });
+      void api.images.access({ remote, project }).then(
+        (access) => {
+          if (get().scope === scope) set({ access });
+        },
+        () => undefined,
+      );
     }
     set({ loading: true });
     try {
@@ -52,6 +79,12 @@ export const useImages = create<ImagesState>((set, get) => {
         loading: false,
         error: undefined,
       });
+      if (
+        images.some(
+          (image) => image.update_source !== undefined && image.update_source.server !== '',
+        )
+      )
+        void get().checkUpdates(remote, project);
     } catch (error) {
       set({ loading: false, error: HangarError.from(error).toData() });
     }
@@ -65,6 +98,9 @@ export const useImages = create<ImagesState>((set, get) => {
     error: undefined,
     filter: '',
     selected: undefined,
+    selection: [],
+    access: undefined,
+    updates: {},
     load: (remote, project) => serially(() => listAll(remote, project)),
     applyChanges: (remote, project, changes) =>
       serially(async () => {
@@ -86,19 +122,40 @@ export const useImages = create<ImagesState>((set, get) => {
             }),
           );
           const aliases = plan.aliases ? await api.images.aliases({ remote, project }) : undefined;
+          const images = applyChanges(get().images, { removed, fetched, aliases });
+          const present = new Set(images.map((image) => image.fingerprint));
+          const { selected, selection } = get();
           set({
-            images: applyChanges(get().images, { removed, fetched, aliases }),
+            images,
             error: undefined,
+            // Deleted images leave the selection (another client may have deleted them).
+            selection: selection.filter((fingerprint) => present.has(fingerprint)),
+            selected: selected !== undefined && present.has(selected) ? selected : undefined,
           });
         } catch (error) {
           set({ error: HangarError.from(error).toData() });
         }
       }),
     setFilter: (filter) => set({ filter }),
-    select: (selected) => set({ selected }),
+    select: (selected) => set({ selected, selection: selected === undefined ? [] : [selected] }),
+    selectMany: (selection, selected) => set({ selection, selected }),
+    checkUpdates: async (remote, project) => {
+      const scope = scopeOf(remote, project);
+      try {
+        const result = await api.images.checkUpdates({ remote, project });
+        if (get().scope !== scope) return;
+        set({
+          updates: Object.fromEntries(
+            result.updates.map(({ fingerprint, latest }) => [fingerprint, latest]),
+          ),
+        });
+      } catch {
+        // Only a hint: the list does not depend on it.
+      }
+    },
     reveal: (remote, project, fingerprint) => {
       const scope = scopeOf(remote, project);
-      if (get().scope === scope) set({ selected: fingerprint });
+      if (get().scope === scope) set({ selected: fingerprint, selection: [fingerprint] });
       else revealing = { scope, fingerprint };
     },
   };

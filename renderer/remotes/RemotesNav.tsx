@@ -1,6 +1,7 @@
 /** The sidebar: one link per remote with its state, and "Add remote". */
 import type { RemoteStatus } from '../../shared/contract';
 import { remoteHref, useConnection } from '../app/connection-store';
+import { useEdit } from '../editing/edit-store';
 
 function stateLabel(status: RemoteStatus | undefined): { label: string; className: string } {
   if (status === undefined || status.state === 'connecting')
@@ -17,6 +18,7 @@ function stateLabel(status: RemoteStatus | undefined): { label: string; classNam
 
 export function RemotesNav({ onAdd }: { onAdd: () => void }) {
   const { remotes, statuses, remote: current } = useConnection();
+  const guard = useEdit((state) => state.guard);
   return (
     <nav className="sidebar" aria-label="Remotes">
       <h2>Remotes</h2>
@@ -28,6 +30,15 @@ export function RemotesNav({ onAdd }: { onAdd: () => void }) {
               <a
                 href={remoteHref(remote.name)}
                 aria-current={remote.name === current ? 'page' : undefined}
+                onClick={(event) => {
+                  // Unsaved changes are asked about before the view changes.
+                  if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey)
+                    return;
+                  event.preventDefault();
+                  guard(() => {
+                    location.hash = remoteHref(remote.name);
+                  });
+                }}
                 title={`${remote.addr} (${remote.protocol}, ${state.label}${remote.isDefault ? ', default remote' : ''})`}
               >
                 <span className={`dot ${state.className}`} aria-hidden="true" />

@@ -7,7 +7,8 @@ import { Dialog } from '../common/Dialog';
 import { TextField } from '../common/fields';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
-import { CommandPreview, type Target } from './TargetPicker';
+import { CommandPreview } from '../common/CommandPreview';
+import type { Target } from './TargetPicker';
 
 export function ExportDialog({
   image,

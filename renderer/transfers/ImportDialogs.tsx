@@ -9,7 +9,8 @@ import { Alert, Checkbox, TextField } from '../common/fields';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
 import { fileRef } from './files';
-import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
+import { CommandPreview } from '../common/CommandPreview';
+import { TargetPicker, type Target } from './TargetPicker';
 
 /** Of two dropped files the smaller is the metadata (a metadata tarball is tiny); lxc takes them in order. */
 function roles(files: File[]): { file: File; role: string }[] {

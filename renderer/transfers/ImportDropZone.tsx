@@ -4,6 +4,7 @@
  */
 import { useEffect, useId, useState } from 'react';
 import { useConnection } from '../app/connection-store';
+import { useImages } from '../images/images-store';
 import { ImportFilesDialog, ImportUrlDialog } from './ImportDialogs';
 
 const hasFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') === true;
@@ -14,6 +15,9 @@ export function ImportDropZone() {
   const [files, setFiles] = useState<File[] | undefined>();
   const [urlOpen, setUrlOpen] = useState(false);
   const pickerId = useId();
+  const access = useImages((state) => state.access);
+  // Where images cannot be written (an image server, public access only), nothing is offered.
+  const refusal = access?.editable === false ? (access.reason ?? 'read-only') : undefined;
   const isLxd = remotes.find((candidate) => candidate.name === remote)?.protocol === 'lxd';
   const target = isLxd
     ? { remote: remote ?? 'local', project }
@@ -36,7 +40,7 @@ export function ImportDropZone() {
       // The browser would open the file instead.
       event.preventDefault();
       setDragging(false);
-      setFiles([...(event.dataTransfer?.files ?? [])]);
+      if (useImages.getState().access?.editable !== false) setFiles([...(event.dataTransfer?.files ?? [])]);
     };
     window.addEventListener('dragover', over);
     window.addEventListener('dragleave', leave);
@@ -47,6 +51,16 @@ export function ImportDropZone() {
       window.removeEventListener('drop', drop);
     };
   }, []);
+
+  if (refusal !== undefined)
+    return (
+      <section className="drop-zone disabled" aria-label="Import images">
+        <span>
+          {dragging ? 'Cannot import here: ' : 'Import is not possible here: '}
+          {refusal}
+        </span>
+      </section>
+    );
 
   return (
     <section className={`drop-zone${dragging ? ' dragging' : ''}`} aria-label="Import images">

@@ -8,7 +8,8 @@ import { Dialog } from '../common/Dialog';
 import { Checkbox, TextField } from '../common/fields';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
-import { CommandPreview, TargetPicker, type Target } from './TargetPicker';
+import { CommandPreview } from '../common/CommandPreview';
+import { TargetPicker, type Target } from './TargetPicker';
 
 export function LaunchDialog({
   image,

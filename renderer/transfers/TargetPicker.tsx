@@ -72,11 +72,3 @@ export function TargetPicker({
 }
 
 /** The lxc command a dialog will run, shown before it runs. */
-export function CommandPreview({ command }: { command: string }) {
-  return (
-    <p className="command-preview">
-      <span className="muted">Equivalent command</span>
-      <code aria-label="Equivalent lxc command">{command}</code>
-    </p>
-  );
-}

@@ -108,9 +108,21 @@ export function propertyKeyProblem(
   return undefined;
 }
 
-export function propertyValueProblem(key: string, value: string): string | undefined {
+export function propertyValueProblem(
+  key: string,
+  value: string,
+): { severity: 'error' | 'warning'; message: string } | undefined {
   if (value.length > PROPERTY_VALUE_MAX)
-    return `The value of "${key}" is ${value.length.toLocaleString('en-US')} characters long; Hangar sends at most ${PROPERTY_VALUE_MAX.toLocaleString('en-US')}.`;
+    return {
+      severity: 'error',
+      message: `The value of "${key}" is ${value.length.toLocaleString('en-US')} characters long; Hangar sends at most ${PROPERTY_VALUE_MAX.toLocaleString('en-US')}.`,
+    };
+  // LXD (5.0) skips empty values when it stores an edit, as lxc image edit shows.
+  if (value === '')
+    return {
+      severity: 'warning',
+      message: `"${key}" has no value: LXD does not keep an empty property, so saving removes it.`,
+    };
   return undefined;
 }
 
@@ -151,8 +163,7 @@ export function documentProblems(draft: ImageDocument, base?: ImageDocument): Do
     const keyProblem = existed ? undefined : propertyKeyProblem(key);
     if (keyProblem !== undefined) problems.push({ path: `properties.${key}`, ...keyProblem });
     const valueProblem = propertyValueProblem(key, value);
-    if (valueProblem !== undefined)
-      problems.push({ path: `properties.${key}`, message: valueProblem, severity: 'error' });
+    if (valueProblem !== undefined) problems.push({ path: `properties.${key}`, ...valueProblem });
   }
   if (parseTime(draft.expires_at) === undefined)
     problems.push({
@@ -181,20 +192,35 @@ const TEXT_SCHEMA = FAILSAFE_SCHEMA.withTags(mergeTag);
 
 /** The YAML `lxc image edit` would show for the document (field order and quoting as go-yaml's). */
 export function documentToYaml(document: ImageDocument): string {
-  const ordered = {
-    auto_update: document.auto_update,
-    properties: document.properties,
-    public: document.public,
-    expires_at: document.expires_at,
-    profiles: document.profiles,
-  };
+  return documentYaml(document, Object.entries(document.properties));
+}
+
+const dumpOptions = { schema: TYPED_SCHEMA, lineWidth: -1, noRefs: true, seqNoIndent: true };
+
+/**
+ * The same YAML from the fields and a list of property entries, which may
+ * repeat a key (a form row typed twice): the YAML then says so, as the form does.
+ */
+export function documentYaml(
+  fields: Omit<ImageDocument, 'properties'>,
+  properties: [key: string, value: string][],
+): string {
   // The YAML 1.1 schema quotes what go-yaml would read as another type ("1.10", "yes").
-  return dump(ordered, {
-    schema: TYPED_SCHEMA,
-    lineWidth: -1,
-    noRefs: true,
-    seqNoIndent: true,
-  }).replace(/^expires_at: ['"]([^'"]*)['"]$/m, 'expires_at: $1');
+  const head = dump({ auto_update: fields.auto_update }, dumpOptions);
+  const entries = properties
+    .map(([key, value]) =>
+      dump({ [key]: value }, dumpOptions)
+        .trimEnd()
+        .split('\n')
+        .map((line) => `  ${line}`)
+        .join('\n'),
+    )
+    .join('\n');
+  const tail = dump(
+    { public: fields.public, expires_at: fields.expires_at, profiles: fields.profiles },
+    dumpOptions,
+  ).replace(/^expires_at: ['"]([^'"]*)['"]$/m, 'expires_at: $1');
+  return `${head}${properties.length === 0 ? 'properties: {}' : `properties:\n${entries}`}\n${tail}`;
 }
 
 type Mapping = Record<string, unknown>;
