@@ -7,6 +7,7 @@ import type { Handlers } from '../shared/contract.js';
 import { EventHub } from './event-hub.js';
 import { imageHandlers } from './images/service.js';
 import { StagedUploads } from './images/staged-uploads.js';
+import { updateHandlers } from './images/updates-service.js';
 import { Operations } from './operations/registry.js';
 import { operationHandlers } from './operations/service.js';
 import type { SecretCodec } from './remotes/identity.js';
@@ -40,6 +41,7 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
   const remotes = await RemoteRegistry.open({ ...options, hub: events });
   const operations = new Operations(events);
   const uploads = new StagedUploads(join(options.dataDir, 'uploads'));
+  const updates = updateHandlers(remotes, operations);
   void remotes.connectAll();
   // Electron's quit and a signal handler may both close: once is enough.
   let closing: Promise<void> | undefined;
@@ -48,6 +50,7 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
       ...remoteHandlers(remotes),
       ...imageHandlers(remotes, operations, uploads),
       ...operationHandlers(remotes, operations),
+      ...updates.handlers,
     },
     events,
     uploads,
@@ -56,6 +59,7 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
       (closing ??= operations
         .close()
         .then(() => uploads.close())
+        .then(() => updates.close())
         .then(() => remotes.close())),
   };
 }

@@ -150,6 +150,10 @@ export interface OperationSummary {
     fingerprint?: string;
     files?: string[];
     instance?: string;
+    /** Images it found already gone (another client deleted them meanwhile): not a failure. */
+    skipped?: string[];
+    /** What it came to, for people, when that is not obvious: "already up to date". */
+    message?: string;
   };
 }
 

@@ -30,7 +30,8 @@ export interface LxdImage {
   last_used_at: string;
   properties: Record<string, string>;
   aliases: LxdImageAlias[];
-  profiles: string[];
+  /** null when an edit left it without profiles. */
+  profiles: string[] | null;
   update_source?: LxdImageSource;
   project?: string;
 }

@@ -116,6 +116,40 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       'images.list': { remote: 'renamed' },
       'images.get': { remote: 'renamed', fingerprint: sandbox.fixtures[0]?.fingerprint },
       'images.aliases': { remote: 'renamed' },
+      'images.document': { remote: 'renamed', fingerprint: privateImage?.fingerprint },
+      // Changes that LXD refuses or that find nothing to change: the second daemon's images
+      // are shared with other tests.
+      'images.update': {
+        remote: 'renamed',
+        fingerprint: privateImage?.fingerprint,
+        etag: '"stale"',
+        document: {
+          auto_update: false,
+          properties: {},
+          public: false,
+          expires_at: '0001-01-01T00:00:00Z',
+          profiles: [],
+        },
+      },
+      'images.access': { remote: 'renamed' },
+      'images.aliasCreate': {
+        remote: 'renamed',
+        name: privateImage?.aliases[0]?.name,
+        target: privateImage?.fingerprint,
+        description: '',
+      },
+      'images.aliasUpdate': {
+        remote: 'renamed',
+        name: 'no/such/alias',
+        target: privateImage?.fingerprint,
+        description: '',
+      },
+      'images.aliasRename': { remote: 'renamed', name: 'no/such/alias', newName: 'no/other' },
+      'images.aliasDelete': { remote: 'renamed', name: 'no/such/alias' },
+      'images.usage': { remote: 'renamed', fingerprints: [privateImage?.fingerprint] },
+      'images.delete': { remote: 'renamed', fingerprints: ['0'.repeat(64)] },
+      'images.refresh': { remote: 'renamed', fingerprint: privateImage?.fingerprint },
+      'images.checkUpdates': { remote: 'renamed' },
       // A private image: the source server hands out a one-time secret for the pull.
       'images.copy': {
         source: { remote: 'renamed', image: privateImage?.fingerprint },
@@ -162,13 +196,11 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
     const ended = (await call('operations.list', {})) as {
       value: { kind: string; state: string; error?: { message: string } }[];
     };
-    // The copy, export and launch really ran (so their secrets were in play).
+    // The copy, export, launch and delete (of an image already gone) really ran (so their
+    // secrets were in play).
     expect(
-      ended.value
-        .filter((operation) => operation.state === 'succeeded')
-        .map((op) => op.kind)
-        .sort(),
-    ).toEqual(['copy', 'export', 'launch']);
+      ended.value.filter((operation) => operation.state === 'succeeded').map((op) => op.kind),
+    ).toEqual(expect.arrayContaining(['copy', 'delete', 'export', 'launch']));
 
     const key = await readFile(join(dataDir, 'client.key'), 'utf8');
     const certificate = await readFile(join(dataDir, 'client.crt'), 'utf8');

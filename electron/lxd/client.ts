@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { Agent, WebSocket, request, type Dispatcher } from 'undici';
-import { HangarError } from '../../shared/errors.js';
+import { HangarError, type ErrorCode } from '../../shared/errors.js';
 import type { LxdEvent, LxdOperation } from '../../shared/lxd.js';
 import { certificateFingerprint } from '../tls/certificate.js';
 
@@ -106,6 +106,22 @@ function unreachable(endpoint: LxdEndpoint, error: unknown): HangarError {
   return new HangarError('lxd-unreachable', `Cannot reach LXD at ${where}: ${reason}.`, {
     cause: error,
   });
+}
+
+/** The Hangar error code for an HTTP status LXD answered with (its message is kept). */
+export function errorCodeOf(status: number): ErrorCode {
+  switch (status) {
+    case 404:
+      return 'not-found';
+    // A name already taken (an alias, an instance).
+    case 409:
+      return 'conflict';
+    // If-Match: it changed since its ETag was read.
+    case 412:
+      return 'outdated';
+    default:
+      return 'lxd-error';
+  }
 }
 
 export class LxdClient {
@@ -237,7 +253,7 @@ export class LxdClient {
     if (envelope.type === 'error' || response.statusCode >= 400) {
       const status = envelope.error_code || response.statusCode;
       const message = envelope.error || `HTTP ${response.statusCode}`;
-      throw new HangarError(status === 404 ? 'not-found' : 'lxd-error', message, { status });
+      throw new HangarError(errorCodeOf(status), message, { status });
     }
     if (envelope.type === 'async') {
       return { type: 'async', operation: envelope.metadata as LxdOperation };

@@ -89,12 +89,18 @@ export class Operations {
       (error: unknown) => {
         const failure = HangarError.from(error);
         const cancelled = failure.code === 'cancelled' || controller.signal.aborted;
+        // An OperationError says what a cancel left done (images already deleted…).
+        const partial =
+          failure instanceof OperationError && failure.code === 'cancelled' ? failure : undefined;
         this.finish(
           entry,
           cancelled
             ? {
                 state: 'cancelled',
-                error: new HangarError('cancelled', 'Cancelled; nothing was left behind.').toData(),
+                error: (
+                  partial ?? new HangarError('cancelled', 'Cancelled; nothing was left behind.')
+                ).toData(),
+                ...(partial === undefined ? {} : { result: partial.result }),
               }
             : {
                 state: 'failed',

@@ -407,6 +407,11 @@ export class RemoteRegistry {
     return choose(options);
   }
 
+  /** Extra CA certificates (PEM) trusted for simplestreams servers, besides the system's. */
+  get extraCa(): string | undefined {
+    return this.options.extraCa;
+  }
+
   /** An LXD remote, for what only LXD servers do: receive copies and uploads, export, launch. */
   lxd(name: string): LxdConnection {
     const connection = this.connection(name);

@@ -260,7 +260,7 @@ export async function authenticate(
     await client.request('/1.0/certificates', { method: 'POST', body });
   } catch (error) {
     const failure = HangarError.from(error);
-    if (failure.code !== 'lxd-error' && failure.code !== 'not-found') throw failure;
+    if (!['lxd-error', 'not-found', 'conflict'].includes(failure.code)) throw failure;
     const what = 'token' in credential ? 'trust token' : 'trust password';
     throw new HangarError(
       'not-trusted',

@@ -34,12 +34,7 @@ export function ConflictDialog() {
         <button type="button" onClick={takeServer}>
           Drop my changes
         </button>
-        <button
-          type="button"
-          className="primary"
-          disabled={!parsed?.ok}
-          onClick={reapply}
-        >
+        <button type="button" className="primary" disabled={!parsed?.ok} onClick={reapply}>
           Reapply my changes
         </button>
       </div>

@@ -11,11 +11,11 @@ const toInput = (time: string) => (isUnsetTime(time) ? '' : time.slice(0, 16));
 const fromInput = (value: string) => (value === '' ? NEVER : `${value}:00Z`);
 
 export function PropertiesEditor({ readOnly }: { readOnly: boolean }) {
-  const { base, rows, fields, parsed, editForm } = useEdit();
+  const { base, rows, fields, parsed, editedIn, editForm } = useEdit();
   const expiresId = useId();
   const profilesId = useId();
   if (base === undefined || fields === undefined) return <p className="muted">Loading…</p>;
-  const yamlBroken = parsed !== undefined && !parsed.ok;
+  const yamlBroken = editedIn === 'yaml' && parsed !== undefined && !parsed.ok;
   const problems = rowProblems(rows, base);
   const setFields = (change: Partial<FormFields>) => editForm({ ...fields, ...change }, rows);
   const setRows = (next: PropertyRow[]) => editForm(fields, next);

@@ -41,6 +41,8 @@ interface EditState {
   /** The draft as YAML: what both tabs edit. */
   yaml: string;
   parsed: ParsedDocument | undefined;
+  /** Which tab made the draft last: YAML the form cannot read locks the form until fixed. */
+  editedIn: 'form' | 'yaml';
   rows: PropertyRow[];
   fields: FormFields | undefined;
   saving: boolean;
@@ -88,6 +90,7 @@ export const useEdit = create<EditState>((set, get) => {
       base: document,
       etag,
       yaml,
+      editedIn: 'form',
       parsed: parseDraft(yaml, document),
       rows: rowsOf(document),
       fields: fieldsOf(document),
@@ -103,6 +106,7 @@ export const useEdit = create<EditState>((set, get) => {
     set({
       yaml,
       parsed,
+      editedIn: rows === undefined ? 'yaml' : 'form',
       saveError: undefined,
       ...(rows !== undefined && fields !== undefined
         ? { rows, fields }
@@ -119,6 +123,7 @@ export const useEdit = create<EditState>((set, get) => {
     loadError: undefined,
     yaml: '',
     parsed: undefined,
+    editedIn: 'form',
     rows: [],
     fields: undefined,
     saving: false,
@@ -186,8 +191,7 @@ export const useEdit = create<EditState>((set, get) => {
 
     reapply: () => {
       const { base, parsed, conflict } = get();
-      if (base === undefined || conflict === undefined || !parsed?.ok)
-        return;
+      if (base === undefined || conflict === undefined || !parsed?.ok) return;
       const server = documentOf(conflict.image);
       const merged = rebaseDraft(base, parsed.document, server);
       set({ base: server, etag: conflict.etag, conflict: undefined });

@@ -72,6 +72,7 @@ export interface DocumentProblem {
   severity: 'error' | 'warning';
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** What is wrong with a property key, or a note about it; undefined when nothing. */
@@ -422,9 +423,12 @@ export function rebaseDraft(
   draft: ImageDocument,
   server: ImageDocument,
 ): ImageDocument {
-  const properties = { ...server.properties };
-  for (const key of Object.keys(base.properties))
-    if (!Object.hasOwn(draft.properties, key)) delete properties[key];
+  const removed = new Set(
+    Object.keys(base.properties).filter((key) => !Object.hasOwn(draft.properties, key)),
+  );
+  const properties = Object.fromEntries(
+    Object.entries(server.properties).filter(([key]) => !removed.has(key)),
+  );
   for (const [key, value] of Object.entries(draft.properties))
     if (base.properties[key] !== value) properties[key] = value;
   const pick = <K extends keyof ImageDocument>(key: K): ImageDocument[K] =>

@@ -199,6 +199,6 @@ export function toImageInfo(image: LxdImage, timeZone?: string): ImageInfo {
       source === undefined || source.server === ''
         ? undefined
         : { server: source.server, protocol: source.protocol, alias: source.alias },
-    profiles: image.profiles,
+    profiles: image.profiles ?? [],
   };
 }
