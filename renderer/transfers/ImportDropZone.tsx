@@ -40,7 +40,8 @@ export function ImportDropZone() {
       // The browser would open the file instead.
       event.preventDefault();
       setDragging(false);
-      if (useImages.getState().access?.editable !== false) setFiles([...(event.dataTransfer?.files ?? [])]);
+      if (useImages.getState().access?.editable !== false)
+        setFiles([...(event.dataTransfer?.files ?? [])]);
     };
     window.addEventListener('dragover', over);
     window.addEventListener('dragleave', leave);
