@@ -18,9 +18,9 @@ const handlers = {
 
 describe('dispatch (every IPC and bridge call goes through it)', () => {
   it('refuses names outside the contract', async () => {
-    expect(await dispatch(handlers, 'images.delete', {})).toEqual({
+    expect(await dispatch(handlers, 'images.format', {})).toEqual({
       ok: false,
-      error: { code: 'unknown-call', message: 'Unknown call "images.delete".' },
+      error: { code: 'unknown-call', message: 'Unknown call "images.format".' },
     });
     expect((await dispatch(handlers, 'constructor', {})).ok).toBe(false);
     expect((await dispatch(handlers, 42, {})).ok).toBe(false);
