@@ -21,6 +21,8 @@ const { lxdDir } = e2eEnv();
 const project = 'e2e-editing';
 let dir: string;
 let web: RunningWebMode;
+/** Images this file put on the second daemon, which other specs expect as the sandbox made it. */
+const onRemote: string[] = [];
 
 /** A small unified image, unique to `id`, imported on a daemon with lxc; its fingerprint. */
 async function importImage(
@@ -67,6 +69,8 @@ test.beforeAll(async () => {
   });
 });
 test.afterAll(async () => {
+  for (const fingerprint of onRemote)
+    await lxcOnRemote('image', 'delete', fingerprint).catch(() => undefined);
   await web.stop();
   await deleteProject(lxdDir, project);
   await rm(dir, { recursive: true, force: true });
@@ -366,6 +370,7 @@ test('shows "update available" for an auto-update copy whose source moved on, an
   const id = randomBytes(4).toString('hex');
   const alias = `upd/${id}`;
   const older = await importImage(lxcOnRemote, `${id}old`, [alias], ['--public']);
+  onRemote.push(older);
   const certificate = (
     JSON.parse(await lxcOnRemote('query', '/1.0')) as { environment: { certificate: string } }
   ).environment.certificate;
@@ -399,6 +404,7 @@ test('shows "update available" for an auto-update copy whose source moved on, an
 
   // The source moves its alias to a newer image.
   const newer = await importImage(lxcOnRemote, `${id}new`, [], ['--public']);
+  onRemote.push(newer);
   await lxcOnRemote('image', 'alias', 'delete', alias);
   await lxcOnRemote('image', 'alias', 'create', alias, newer);
 
