@@ -95,6 +95,9 @@ export function ImageTable({
     getSortedRowModel: getSortedRowModel(),
     getRowId: (row) => row.fingerprint,
     enableSortingRemoval: false,
+    // The first click sorts ascending, even while the list is still loading (TanStack would
+    // otherwise guess from the first row, and guess descending when there is none).
+    sortDescFirst: false,
     meta: { updates },
   });
   const chosen = new Set(selection);
