@@ -172,7 +172,7 @@ test('a public LXD remote shows only public images; a wrong address says why and
 
   // The server now presents another certificate (here: Hangar's pin is replaced while it is stopped).
   await web.stop();
-  const impostor = createSelfSignedCertificate({ commonName: 'old', usage: 'server' });
+  const impostor = await createSelfSignedCertificate({ commonName: 'old', usage: 'server' });
   await writeFile(join(dir, 'hangar-data', 'servercerts', 'pub.crt'), impostor.certificate);
   web = await startHangar();
   await page.goto(web.url);

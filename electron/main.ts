@@ -6,24 +6,21 @@ import { defaultDataDir } from './data-dir.js';
 import { createHangar } from './hangar.js';
 import { registerIpc } from './ipc.js';
 import { safeStorageCodec } from './secrets.js';
+import { lockDownContents, lockDownSession } from './security.js';
 import { mainWindowOptions } from './window-options.js';
 
 app.enableSandbox();
 
 // No page may navigate, open windows or embed webviews: the app is one local page.
-app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-navigate', (event) => event.preventDefault());
-  contents.on('will-redirect', (event) => event.preventDefault());
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-});
+app.on('web-contents-created', (_event, contents) => lockDownContents(contents));
 
 async function start(): Promise<void> {
   await app.whenReady();
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
-    callback(false),
-  );
   const window = new BrowserWindow(mainWindowOptions(join(__dirname, 'preload.cjs')));
+  lockDownSession(
+    session.defaultSession,
+    (contents) => contents !== null && contents.id === window.webContents.id,
+  );
   const hangar = await createHangar({
     env: process.env,
     dataDir: defaultDataDir(process.env),

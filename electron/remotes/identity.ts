@@ -100,7 +100,7 @@ export class ClientIdentity {
     const existing = await this.load();
     if (existing !== undefined) return existing;
     this.creating ??= (async () => {
-      const made = createSelfSignedCertificate({
+      const made = await createSelfSignedCertificate({
         commonName: `hangar-${userInfo().username}@${hostname()}`,
         usage: 'client',
       });

@@ -192,7 +192,7 @@ describe('an LXD remote trusted with a token', () => {
     });
 
     // An HTTPS server that is not LXD.
-    const cert = createSelfSignedCertificate({
+    const cert = await createSelfSignedCertificate({
       commonName: 'other',
       usage: 'server',
       hosts: ['127.0.0.1'],
@@ -301,7 +301,7 @@ describe('a pinned remote presenting another certificate', () => {
     await hangar.close();
 
     // Another server's certificate pinned in its place: what a reinstalled server looks like.
-    const impostor = createSelfSignedCertificate({ commonName: 'old', usage: 'server' });
+    const impostor = await createSelfSignedCertificate({ commonName: 'old', usage: 'server' });
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dataDir, 'servercerts', 'pinned.crt'), impostor.certificate, {
       mode: 0o600,

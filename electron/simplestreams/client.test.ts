@@ -237,7 +237,7 @@ describe('SimplestreamsClient: errors without a cache', () => {
   });
 
   it('says when the certificate is not signed by the configured CA', async () => {
-    const other = createSelfSignedCertificate({
+    const other = await createSelfSignedCertificate({
       commonName: 'other',
       usage: 'server',
       hosts: ['127.0.0.1'],

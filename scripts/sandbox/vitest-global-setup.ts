@@ -31,7 +31,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'hangar-test-'));
-  const trustedServer = createSelfSignedCertificate({
+  const trustedServer = await createSelfSignedCertificate({
     commonName: '127.0.0.1',
     usage: 'server',
     hosts: ['127.0.0.1'],

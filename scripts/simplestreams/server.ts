@@ -104,7 +104,11 @@ export async function startSimplestreamsServer(
 ): Promise<SimplestreamsServer> {
   const { certificate, key } =
     options.identity ??
-    createSelfSignedCertificate({ commonName: '127.0.0.1', usage: 'server', hosts: ['127.0.0.1'] });
+    (await createSelfSignedCertificate({
+      commonName: '127.0.0.1',
+      usage: 'server',
+      hosts: ['127.0.0.1'],
+    }));
   const fingerprint = certificateFingerprint(certificate);
   const start = Math.floor((options.lastModified?.getTime() ?? Date.now()) / 1000);
   const files = new Map<string, Served>();
