@@ -57,3 +57,49 @@ describe('dispatch (every IPC and bridge call goes through it)', () => {
     );
   });
 });
+
+describe('dispatch per transport', () => {
+  const calls: string[] = [];
+  const paths = {
+    'images.importFiles': () => {
+      calls.push('import');
+      return Promise.resolve(null);
+    },
+    'images.export': () => {
+      calls.push('export');
+      return Promise.resolve(null);
+    },
+  } as unknown as Handlers;
+  const byPath = {
+    remote: 'local',
+    files: [{ path: '/etc/shadow' }],
+    aliases: [],
+    public: false,
+    properties: {},
+  };
+  const intoFolder = { remote: 'local', fingerprint: 'abc', directory: '/root' };
+
+  it('lets the desktop app (IPC) name paths, and refuses them to the web bridge', async () => {
+    expect(await dispatch(paths, 'images.importFiles', byPath, 'ipc')).toEqual({
+      ok: true,
+      value: null,
+    });
+    expect(await dispatch(paths, 'images.export', intoFolder)).toEqual({ ok: true, value: null });
+    expect(calls).toEqual(['import', 'export']);
+    calls.length = 0;
+    expect(await dispatch(paths, 'images.importFiles', byPath, 'web')).toMatchObject({
+      ok: false,
+      error: {
+        code: 'invalid-input',
+        message: expect.stringMatching(
+          /^In web mode Hangar imports only files the browser uploaded/,
+        ) as unknown,
+      },
+    });
+    expect(await dispatch(paths, 'images.export', intoFolder, 'web')).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-input' },
+    });
+    expect(calls).toEqual([]);
+  });
+});

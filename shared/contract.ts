@@ -13,6 +13,7 @@ import type { Envelope, HangarErrorData } from './errors.js';
 import type { AliasEntry } from './images/changes.js';
 import { PROPERTY_KEY_MAX, PROPERTY_VALUE_MAX } from './images/document.js';
 import type { LxdImage } from './lxd.js';
+import { REMOTE_NAME_PATTERN, REMOTE_NAME_RULE } from './remote-name.js';
 
 const remoteName = z.string().min(1).max(128);
 const projectName = z.string().min(1).max(63);
@@ -165,12 +166,7 @@ const returns =
     <Input extends z.ZodType>(input: Input) => ({ input, result: undefined as unknown as Result });
 
 /** Like lxc's, minus what would not survive as a file name (servercerts/<name>.crt). */
-const newRemoteName = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-    'a remote name is letters, digits, ".", "_" and "-" (at most 64), and starts with a letter or digit',
-  );
+const newRemoteName = z.string().regex(REMOTE_NAME_PATTERN, REMOTE_NAME_RULE);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a certificate fingerprint is 64 hex digits');
 const address = z.string().trim().min(1, 'an address is required').max(2048);
 const secret = z.string().trim().min(1).max(8192);
@@ -217,6 +213,14 @@ const absolutePath = z
   .min(2)
   .max(4096)
   .refine((path) => path.startsWith('/'), { message: 'a path must be absolute' });
+/**
+ * Paths on this machine (the desktop app's own dialogs and drops), or uploads staged
+ * over the web bridge; the bridge refuses paths (electron/dispatch.ts).
+ */
+const importFile = z.union([
+  z.object({ path: absolutePath }).strict(),
+  z.object({ upload: z.string().regex(/^[0-9a-f-]{36}$/) }).strict(),
+]);
 const propertyMap = z.record(z.string().min(1).max(255), z.string().max(4096));
 /** `lxc image edit`'s document (LXD's ImagePut); the renderer checks keys against the server's first. */
 const imageDocument = z
@@ -322,17 +326,12 @@ export const calls = {
   'images.export': returns<OperationSummary>()(
     inProject.extend({ fingerprint, directory: absolutePath }),
   ),
-  /** `lxc image import`: one file (unified) or two (split, the smaller one is the metadata). */
+  /** `lxc image import`: one file (unified) or two (split: the metadata is told by content, else size). */
   'images.importFiles': returns<OperationSummary>()(
     inProject.extend({
       /** Paths on this machine (Electron), or uploads staged over the web bridge. */
       files: z
-        .array(
-          z.union([
-            z.object({ path: absolutePath }).strict(),
-            z.object({ upload: z.string().regex(/^[0-9a-f-]{36}$/) }).strict(),
-          ]),
-        )
+        .array(importFile)
         .min(1, 'choose one file (unified) or two (split)')
         .max(2, 'an image is one file (unified) or two (split)'),
       aliases: aliasList,
@@ -378,6 +377,46 @@ export interface Events extends Record<EventName, unknown> {
   'operations.changed': { operation: OperationSummary };
 }
 
+/** A file for images.importFiles: a path (the desktop app), or an upload staged over the web bridge. */
+export type ImportFileRef = z.infer<typeof importFile>;
+
+/**
+ * Web mode's byte streams: not JSON calls (their bodies are files), but the
+ * bridge checks their metadata against these schemas with the same
+ * validation as every call (electron/dispatch.ts's `parseInput`).
+ */
+export const streams = {
+  /**
+   * POST /api/upload with this JSON reserves room for one file (its size is checked
+   * against the caps and the free disk space before a byte is sent); its bytes then
+   * go to PUT /api/upload/<id>.
+   */
+  upload: returns<{ upload: string }>()(
+    z
+      .object({
+        name: z
+          .string()
+          .min(1)
+          .max(255)
+          .refine(
+            (name) =>
+              !name.includes('/') &&
+              !name.includes('\\') &&
+              !Array.from(name).some((char) => char.charCodeAt(0) < 32 || char === '\u007f'),
+            {
+              message: 'a file name has no slashes or control characters',
+            },
+          ),
+        size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      })
+      .strict(),
+  ),
+  /** GET /api/export?remote=&project=&fingerprint=: `lxc image export` as a browser download. */
+  'images.exportDownload': returns<null>()(inProject.extend({ fingerprint })),
+} as const;
+export type StreamName = keyof typeof streams;
+export type StreamInput<N extends StreamName> = z.infer<(typeof streams)[N]['input']>;
+
 export type CallInput<N extends CallName> = z.infer<(typeof calls)[N]['input']>;
 export type CallResult<N extends CallName> = (typeof calls)[N]['result'];
 
@@ -404,15 +443,33 @@ export type Unsubscribe = () => void;
 export type EventMessage = { [E in EventName]: { event: E; payload: Events[E] } }[EventName];
 export type EventListener = (message: EventMessage) => void;
 
+/** What Electron's preload exposes as `window.hangar`: the calls, the events, a dropped file's path. */
+export type PreloadApi = Facade<'envelope'> & {
+  subscribe: (listener: EventListener) => Unsubscribe;
+  /** webUtils.getPathForFile: '' for a file that is not on disk. */
+  pathForFile?: (file: File) => string;
+};
+
+/** Which transport the page uses; the main process enforces what each may do. */
+export type TransportKind = 'ipc' | 'web';
+
 /**
- * What a transport gives the renderer: the preload's `window.hangar`, or the
- * web bridge client. Results are envelopes so errors survive any transport.
+ * What a transport gives the renderer: Electron's preload (IPC), or the web
+ * bridge client. Results are envelopes so errors survive any transport.
  */
 export type HangarTransport = Facade<'envelope'> & {
+  kind: TransportKind;
   subscribe: (listener: EventListener) => Unsubscribe;
+  /** A file for images.importFiles: its path (IPC), or its bytes sent to the bridge (web). */
+  upload: (file: File) => Promise<Envelope<ImportFileRef>>;
+  /** Web mode: the browser downloads the export (IPC exports into a folder with images.export). */
+  exportDownload: (input: StreamInput<'images.exportDownload'>) => Promise<Envelope<null>>;
 };
 
 /** What renderer code uses: results as values, errors thrown as HangarError. */
 export type HangarApi = Facade<'value'> & {
+  kind: TransportKind;
   subscribe: (listener: EventListener) => Unsubscribe;
+  upload: (file: File) => Promise<ImportFileRef>;
+  exportDownload: (input: StreamInput<'images.exportDownload'>) => Promise<null>;
 };

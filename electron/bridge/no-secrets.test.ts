@@ -190,14 +190,43 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       'remotes.remove': { remote: 'renamed' },
     };
     for (const name of callNames) await call(name, inputs[name]);
+    // Web mode's byte streams: an export comes down as a download (images.export into a
+    // folder is refused over the bridge), a file goes up as an upload.
+    const download = await fetch(
+      `${bridge.origin}/api/export?remote=renamed&fingerprint=${privateImage?.fingerprint ?? ''}`,
+      { headers: { authorization: headers.authorization } },
+    );
+    const downloaded = Buffer.from(await download.arrayBuffer());
+    expect(download.status).toBe(200);
+    expect(downloaded.length).toBe(Number(download.headers.get('content-length')));
+    seen.push(JSON.stringify([...download.headers.entries()]));
+    const reserved = await fetch(`${bridge.origin}/api/upload`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'not-an-image.tar', size: 5 }),
+    });
+    const reservation = (await reserved.json()) as { ok: true; value: { upload: string } };
+    const uploaded = await fetch(`${bridge.origin}/api/upload/${reservation.value.upload}`, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      body: 'hello',
+    });
+    seen.push(await uploaded.text());
+    await call('images.importFiles', {
+      remote: 'renamed',
+      files: [{ upload: reservation.value.upload }],
+      aliases: [],
+      public: false,
+      properties: {},
+    });
     // Operations run on after their call answered; their events count too.
     await settled();
     expect(Object.keys(inputs).sort()).toEqual([...callNames].sort());
     const ended = (await call('operations.list', {})) as {
       value: { kind: string; state: string; error?: { message: string } }[];
     };
-    // The copy, export, launch and delete (of an image already gone) really ran (so their
-    // secrets were in play).
+    // The copy, export (as a download), launch and delete (of an image already gone) really
+    // ran (so their secrets were in play).
     expect(
       ended.value.filter((operation) => operation.state === 'succeeded').map((op) => op.kind),
     ).toEqual(expect.arrayContaining(['copy', 'delete', 'export', 'launch']));

@@ -1,13 +1,15 @@
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Handlers } from '../../shared/contract.js';
+import type { Handlers, OperationSummary, StreamInput } from '../../shared/contract.js';
 import { EventHub } from '../event-hub.js';
+import type { DownloadSink } from '../images/export.js';
 import { StagedUploads } from '../images/staged-uploads.js';
-import { startBridge, type Bridge } from './server.js';
+import { MAX_BODY_BYTES, MAX_WS_FRAME_BYTES, startBridge, type Bridge } from './server.js';
 
 interface Answer {
   status: number;
@@ -28,6 +30,9 @@ function send(
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        // A body cut before its end (a failed download) is an error, as a browser sees it.
+        res.on('aborted', () => reject(new Error('aborted')));
+        res.on('error', reject);
       },
     );
     req.on('error', reject);
@@ -35,24 +40,123 @@ function send(
   });
 }
 
+/**
+ * A request written byte for byte on a socket: the target reaches the
+ * server exactly as given (no client-side URL clean-up of `..`, `%2f`, `\\`).
+ */
+function raw(bridge: Bridge, target: string, headers: Record<string, string>): Promise<Answer> {
+  const { port } = new URL(bridge.origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const [head = '', ...rest] = text.split('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+      resolve({ status, headers: {}, body: rest.join('\r\n\r\n') });
+    });
+    const lines = [
+      `GET ${target} HTTP/1.1`,
+      ...Object.entries(headers).map(([key, value]) => `${key}: ${value}`),
+      'Connection: close',
+      '',
+      '',
+    ];
+    socket.write(lines.join('\r\n'));
+  });
+}
+
+/** The answer to a body sent as it is streamed (chunked, no Content-Length). */
+function sendChunked(
+  bridge: Bridge,
+  path: string,
+  headers: Record<string, string>,
+  chunks: Buffer[],
+): Promise<Answer> {
+  const { port } = new URL(bridge.origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    // The server may cut the connection once it answered: that is the point.
+    req.on('error', (error) => (error.message.includes('EPIPE') ? undefined : reject(error)));
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
 const events = new EventHub();
+const handled: string[] = [];
+const started = { kind: 'import' } as OperationSummary;
 const handlers = {
   'remotes.list': () => Promise.resolve([{ name: 'local' }]),
+  'images.importFiles': () => {
+    handled.push('images.importFiles');
+    return Promise.resolve(started);
+  },
+  'images.export': () => {
+    handled.push('images.export');
+    return Promise.resolve(started);
+  },
 } as unknown as Handlers;
+/** What the stand-in export sends: its bytes, and whether it fails (a fingerprint mismatch) midway. */
+let exportPlan: { name: string; chunks: string[]; fail?: 'before' | 'midway' } = {
+  name: 'image.tar.gz',
+  chunks: ['abc', 'def'],
+};
+const downloads = {
+  exportImage: (input: StreamInput<'images.exportDownload'>, sink: DownloadSink) => {
+    void (async () => {
+      if (exportPlan.fail === 'before') {
+        sink.abort({
+          code: 'not-found',
+          message: `No image ${input.fingerprint} on ${input.remote}.`,
+        });
+        return;
+      }
+      const size = exportPlan.chunks.join('').length;
+      sink.start({ name: exportPlan.name, size });
+      for (const [index, chunk] of exportPlan.chunks.entries()) {
+        if (exportPlan.fail === 'midway' && index === exportPlan.chunks.length - 1) {
+          sink.abort({ code: 'lxd-error', message: 'The exported files do not match the image.' });
+          return;
+        }
+        await sink.write(Buffer.from(chunk));
+      }
+      await sink.end();
+    })();
+    return started;
+  },
+};
 let bridge: Bridge;
 let uploads: StagedUploads;
 let dir: string;
+/** What the stand-in statfs reports free on the staging disk. */
+let freeBytes = 1024 ** 4;
 let host: string;
 let auth: Record<string, string>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hangar-bridge-'));
-  await mkdir(join(dir, 'assets'));
-  await writeFile(join(dir, 'index.html'), '<!doctype html><title>Hangar</title>');
-  await writeFile(join(dir, 'assets', 'app.js'), 'console.log(1)');
-  await writeFile(join(tmpdir(), 'outside.txt'), 'secret');
-  uploads = new StagedUploads(join(dir, 'uploads'));
-  bridge = await startBridge({ hangar: { handlers, events, uploads }, staticDir: dir });
+  // The renderer directory, with a secret beside it that no request may reach.
+  await mkdir(join(dir, 'renderer', 'assets'), { recursive: true });
+  await writeFile(join(dir, 'renderer', 'index.html'), '<!doctype html><title>Hangar</title>');
+  await writeFile(join(dir, 'renderer', 'assets', 'app.js'), 'console.log(1)');
+  await writeFile(join(dir, 'outside.txt'), 'secret');
+  await writeFile(join(dir, 'renderer-secret.txt'), 'secret');
+  uploads = new StagedUploads(
+    join(dir, 'uploads'),
+    { maxBytes: 1024 * 1024, maxConcurrent: 2, minFreeBytes: 4096 },
+    () => Promise.resolve(freeBytes),
+  );
+  bridge = await startBridge({
+    hangar: { handlers, events, uploads, downloads },
+    staticDir: join(dir, 'renderer'),
+  });
   host = new URL(bridge.origin).host;
   auth = { host, authorization: `Bearer ${bridge.token}` };
 });
@@ -122,59 +226,278 @@ describe('web bridge', () => {
     expect((await call(auth, '{not json')).status).toBe(400);
   });
 
+  const reserve = (body: unknown, headers: Record<string, string> = auth) =>
+    send(bridge, '/api/upload', {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const put = (id: string, bytes: string, headers: Record<string, string> = {}) =>
+    send(bridge, `/api/upload/${id}`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/octet-stream', ...headers },
+      body: bytes,
+    });
+  type Answered<T> =
+    { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+  const envelope = <T>(answer: Answer) => JSON.parse(answer.body) as Answered<T>;
+  const reservedId = async (name: string, size: number) => {
+    const answer = envelope<{ upload: string }>(await reserve({ name, size }));
+    if (!answer.ok) throw new Error(answer.error.message);
+    return answer.value.upload;
+  };
+
   it('stages an upload privately for an import, and refuses uploads without the token or from elsewhere', async () => {
     const bytes = Buffer.alloc(300_000, 7).toString('latin1');
-    const headers = {
-      ...auth,
-      'content-type': 'application/octet-stream',
-      'x-hangar-filename': encodeURIComponent('my image.tar.gz'),
-    };
+    expect((await reserve({ name: 'x', size: 1 }, { host })).status).toBe(401);
     expect(
-      (
-        await send(bridge, '/api/upload', {
-          method: 'POST',
-          headers: { ...headers, authorization: '' },
-          body: 'x',
-        })
-      ).status,
-    ).toBe(401);
-    expect(
-      (
-        await send(bridge, '/api/upload', {
-          method: 'POST',
-          headers: { ...headers, origin: 'http://evil.example' },
-          body: 'x',
-        })
-      ).status,
+      (await reserve({ name: 'x', size: 1 }, { ...auth, origin: 'http://evil.example' })).status,
     ).toBe(403);
-    expect(
-      (
-        await send(bridge, '/api/upload', {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'text/plain' },
-          body: 'x',
-        })
-      ).status,
-    ).toBe(415);
-    const answer = await send(bridge, '/api/upload', { method: 'POST', headers, body: bytes });
-    const envelope = JSON.parse(answer.body) as {
-      ok: true;
-      value: { id: string; name: string; size: number };
-    };
-    expect(envelope.value).toMatchObject({ name: 'my image.tar.gz', size: 300_000 });
-    const staged = uploads.get(envelope.value.id);
+    const id = await reservedId('my image.tar.gz', 300_000);
+    expect((await put(id, 'x', { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await put(id, 'x', { 'content-type': 'text/plain' })).status).toBe(415);
+    const answer = envelope<{ upload: string }>(await put(id, bytes));
+    expect(answer).toEqual({ ok: true, value: { upload: id } });
+    const staged = uploads.get(id);
+    expect(staged).toMatchObject({ name: 'my image.tar.gz', size: 300_000 });
     expect((await stat(staged.path)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'uploads'))).mode & 0o777).toBe(0o700);
     expect((await readFile(staged.path)).equals(Buffer.from(bytes, 'latin1'))).toBe(true);
-    await uploads.release(envelope.value.id);
+    // One reservation takes one body.
+    expect(envelope(await put(id, bytes))).toMatchObject({ ok: false });
+    await uploads.release(id);
     await expect(stat(staged.path)).rejects.toThrow(/ENOENT/);
-    expect(() => uploads.get(envelope.value.id)).toThrow(/drop it again/);
+    expect(() => uploads.get(id)).toThrow(/drop it again/);
   });
 
-  it('serves nothing outside the renderer directory', async () => {
-    expect((await send(bridge, '/../outside.txt', { headers: auth })).status).toBe(404);
-    expect((await send(bridge, '/%2e%2e/outside.txt', { headers: auth })).status).toBe(404);
-    expect((await send(bridge, '/assets/app.js', { headers: auth })).body).toBe('console.log(1)');
+  it("checks an upload's name and size against the contract like any call", async () => {
+    for (const bad of [
+      { name: '../../etc/passwd', size: 1 },
+      { name: 'a', size: -1 },
+      { name: 'a', size: 1.5 },
+      { name: 'a', size: 1, path: '/etc/passwd' },
+      { name: '', size: 1 },
+    ]) {
+      expect(envelope(await reserve(bad))).toMatchObject({
+        ok: false,
+        error: {
+          code: 'invalid-input',
+          message: expect.stringMatching(/^Invalid input for upload: /) as unknown,
+        },
+      });
+    }
+  });
+
+  it('refuses an upload over the size cap, one too many, and one the disk has no room for, before its bytes', async () => {
+    const tooBig = await reserve({ name: 'huge.tar.xz', size: 2 * 1024 * 1024 });
+    expect(tooBig.status).toBe(413);
+    expect(envelope(tooBig)).toMatchObject({
+      ok: false,
+      error: {
+        message:
+          'huge.tar.xz is 2 MiB; web mode takes files up to 1 MiB (HANGAR_UPLOAD_MAX_BYTES).',
+      },
+    });
+
+    const first = await reservedId('a.tar', 10);
+    const second = await reservedId('b.tar', 10);
+    const third = await reserve({ name: 'c.tar', size: 10 });
+    expect(third.status).toBe(429);
+    expect(envelope(third)).toMatchObject({
+      ok: false,
+      error: {
+        message: 'Hangar is already receiving 2 files; send c.tar when one of them is done.',
+      },
+    });
+    await put(first, 'x'.repeat(10));
+    await put(second, 'x'.repeat(10));
+    await uploads.release(first);
+    await uploads.release(second);
+
+    freeBytes = 100_000;
+    try {
+      const full = await reserve({ name: 'big.tar', size: 99_000 });
+      expect(full.status).toBe(507);
+      expect(envelope(full)).toMatchObject({
+        ok: false,
+        error: {
+          message: expect.stringMatching(
+            /^Not enough disk space for big\.tar \(96\.7 KiB\): 97\.7 KiB free where Hangar stages uploads .*, and 4 KiB must stay free\.$/,
+          ) as unknown,
+        },
+      });
+      // What is reserved counts as used: two that fit alone do not fit together.
+      const one = await reservedId('one.tar', 60_000);
+      expect((await reserve({ name: 'two.tar', size: 60_000 })).status).toBe(507);
+      await put(one, 'x'.repeat(60_000));
+      await uploads.release(one);
+    } finally {
+      freeBytes = 1024 ** 4;
+    }
+  });
+
+  it('takes no more bytes than reserved, and no upload it did not reserve', async () => {
+    const id = await reservedId('small.tar', 10);
+    const over = await put(id, 'x'.repeat(5000));
+    expect(over.status).toBe(413);
+    expect(envelope(over)).toMatchObject({
+      ok: false,
+      error: { message: 'small.tar is larger than the 10 bytes announced.' },
+    });
+    expect(() => uploads.get(id)).toThrow(/drop it again/);
+    const unknown = await put('00000000-0000-4000-8000-000000000000', 'x');
+    expect(unknown.status).toBe(404);
+    expect((await send(bridge, `/api/upload/${id}`, { headers: auth })).status).toBe(405);
+  });
+
+  it('refuses paths on this machine over the bridge: imports take uploads, exports are downloads', async () => {
+    handled.length = 0;
+    const importByPath = await send(bridge, '/api/call/images.importFiles', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        remote: 'local',
+        files: [{ path: '/etc/shadow' }],
+        aliases: [],
+        public: false,
+        properties: {},
+      }),
+    });
+    expect(envelope(importByPath)).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-input',
+        message:
+          'In web mode Hangar imports only files the browser uploaded: drop them on the window or use "Choose files…". Paths on this machine are refused.',
+      },
+    });
+    const exportToFolder = await send(bridge, '/api/call/images.export', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ remote: 'local', fingerprint: 'abc', directory: '/etc' }),
+    });
+    expect(envelope(exportToFolder)).toMatchObject({
+      ok: false,
+      error: {
+        code: 'invalid-input',
+        message: expect.stringContaining('downloaded by the browser') as unknown,
+      },
+    });
+    expect(handled).toEqual([]);
+    // An upload the browser sent is what an import takes.
+    const importUpload = await send(bridge, '/api/call/images.importFiles', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        remote: 'local',
+        files: [{ upload: '00000000-0000-4000-8000-000000000000' }],
+        aliases: [],
+        public: false,
+        properties: {},
+      }),
+    });
+    expect(envelope(importUpload)).toMatchObject({ ok: true });
+    expect(handled).toEqual(['images.importFiles']);
+  });
+
+  it('streams an export as a download, and cuts it when the export fails its check', async () => {
+    const query = `remote=local&project=default&fingerprint=${'a'.repeat(64)}`;
+    exportPlan = { name: 'image.tar.gz', chunks: ['abc', 'def'] };
+    const good = await send(bridge, `/api/export?${query}`, { headers: auth });
+    expect(good.status).toBe(200);
+    expect(good.body).toBe('abcdef');
+    expect(good.headers['content-disposition']).toBe('attachment; filename="image.tar.gz"');
+    expect(good.headers['content-length']).toBe('6');
+
+    // The last chunk never goes: the browser sees a connection cut before Content-Length.
+    exportPlan = { name: 'image.tar.gz', chunks: ['abc', 'def'], fail: 'midway' };
+    await expect(send(bridge, `/api/export?${query}`, { headers: auth })).rejects.toThrow(
+      /aborted|socket hang up|ECONNRESET/,
+    );
+
+    exportPlan = { name: 'image.tar.gz', chunks: [], fail: 'before' };
+    const missing = await send(bridge, `/api/export?${query}`, { headers: auth });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toBe(`No image ${'a'.repeat(64)} on local.`);
+
+    const invalid = await send(bridge, '/api/export?remote=local&fingerprint=../../etc', {
+      headers: auth,
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body).toMatch(/^Invalid input for images.exportDownload: fingerprint: /);
+    const crossSite = await send(bridge, `/api/export?${query}`, {
+      headers: { ...auth, 'sec-fetch-site': 'cross-site' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect((await send(bridge, `/api/export?${query}`, { headers: { host } })).status).toBe(401);
+  });
+
+  it('serves nothing outside the renderer directory, whatever the request target says', async () => {
+    expect((await raw(bridge, '/assets/app.js', auth)).body).toBe('console.log(1)');
+    expect((await raw(bridge, '/', auth)).status).toBe(200);
+    const { port } = new URL(bridge.origin);
+    const targets = [
+      // Encoded slashes: `new URL` keeps them, one decoding makes them separators.
+      '/..%2foutside.txt',
+      '/..%2Foutside.txt',
+      '/assets/..%2f..%2foutside.txt',
+      '/%2e%2e%2foutside.txt',
+      '/%2e%2e/outside.txt',
+      '/..%2f..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd',
+      // A name that begins like the directory's own.
+      `/..%2f${basename(join(dir, 'renderer-secret.txt'))}`,
+      // Encoded backslashes, as Windows paths.
+      '/..%5coutside.txt',
+      '/%5c..%5coutside.txt',
+      '/assets%5c..%5c..%5coutside.txt',
+      // Absolute paths.
+      '/%2fetc%2fpasswd',
+      `/${encodeURIComponent(join(dir, 'outside.txt'))}`,
+      '//etc/passwd',
+      `http://127.0.0.1:${port}/../outside.txt`,
+      // Double encoding: decoded once, never twice.
+      '/%252e%252e%252foutside.txt',
+      '/..%252foutside.txt',
+      // Raw traversal, as a client that does not normalise sends it.
+      '/../outside.txt',
+      '/assets/../../outside.txt',
+      '/./../outside.txt',
+      '/%00../outside.txt',
+      '/%c0%ae%c0%ae/outside.txt',
+    ];
+    for (const target of targets) {
+      const answer = await raw(bridge, target, auth);
+      expect({ target, status: answer.status }).toEqual({ target, status: 404 });
+      expect(answer.body).not.toContain('secret');
+      expect(answer.body).not.toContain('root:');
+    }
+  });
+
+  it(`refuses a call body over ${MAX_BODY_BYTES / 1024} KiB, announced or streamed`, async () => {
+    const big = JSON.stringify({ padding: 'x'.repeat(MAX_BODY_BYTES + 10) });
+    const announced = await call(auth, big);
+    expect(announced.status).toBe(413);
+    expect(announced.body).toBe('Request body too large: calls take at most 1024 KiB of JSON.');
+    const streamed = await sendChunked(
+      bridge,
+      '/api/call/remotes.list',
+      { ...auth, 'content-type': 'application/json' },
+      Array.from({ length: 40 }, () => Buffer.alloc(64 * 1024, 0x20)),
+    );
+    expect(streamed.status).toBe(413);
+    // A body just under the limit is still a call.
+    const under = JSON.stringify({}).padEnd(MAX_BODY_BYTES - 1, ' ');
+    expect((await call(auth, under)).status).toBe(200);
+  });
+
+  it(`closes an events socket that sends a frame over ${MAX_WS_FRAME_BYTES} bytes`, async () => {
+    const socket = new WebSocket(`ws://${host}/api/events`, {
+      headers: { authorization: `Bearer ${bridge.token}`, origin: bridge.origin },
+    });
+    await new Promise((resolve) => socket.on('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.send('x'.repeat(MAX_WS_FRAME_BYTES + 1));
+    expect(await closed).toBe(1009);
   });
 
   it('streams events to an authorized socket and refuses foreign origins', async () => {

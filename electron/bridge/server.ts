@@ -9,15 +9,18 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, isAbsolute, relative, resolve } from 'node:path';
 import { WebSocketServer } from 'ws';
+import { streams } from '../../shared/contract.js';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp.js';
-import { HangarError } from '../../shared/errors.js';
-import { dispatch } from '../dispatch.js';
+import { HangarError, type Envelope } from '../../shared/errors.js';
+import { dispatch, parseInput } from '../dispatch.js';
 import type { Hangar } from '../hangar.js';
+import type { DownloadSink } from '../images/export.js';
+import { UploadRefused } from '../images/staged-uploads.js';
 
 export interface BridgeOptions {
-  hangar: Pick<Hangar, 'handlers' | 'events' | 'uploads'>;
+  hangar: Pick<Hangar, 'handlers' | 'events' | 'uploads' | 'downloads'>;
   /** The built renderer (dist/renderer). */
   staticDir: string;
   /** 0 or absent picks a free port. */
@@ -34,7 +37,12 @@ export interface Bridge {
 }
 
 const COOKIE = 'hangar_token';
-const MAX_BODY_BYTES = 1024 * 1024;
+/** A call's JSON body: the largest input (an image document with its properties) is far smaller. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** The page sends nothing on the events socket; a frame beyond this closes it (1009). */
+export const MAX_WS_FRAME_BYTES = 4 * 1024;
+/** Events a page does not read are not queued without end: the socket is dropped (it reconnects). */
+const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024;
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -72,16 +80,62 @@ function send(
   response.end(body);
 }
 
+class BodyTooLarge extends Error {}
+
+/** A call's body, refused past MAX_BODY_BYTES, announced or not. */
 async function readBody(request: IncomingMessage): Promise<string> {
+  const announced = Number(request.headers['content-length'] ?? 0);
+  if (announced > MAX_BODY_BYTES) throw new BodyTooLarge();
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of request) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Answers and drops the connection: the rest of a refused body is not read. */
+function refuseBody(response: ServerResponse, status: number, body: string, type?: string): void {
+  response.shouldKeepAlive = false;
+  send(response, status, body, type);
+  response.once('finish', () => response.socket?.destroy());
+}
+
+function sendEnvelope(response: ServerResponse, status: number, envelope: Envelope<unknown>): void {
+  send(response, status, JSON.stringify(envelope), 'application/json');
+}
+
+/**
+ * The file a request target names under the renderer directory, or nothing.
+ * It works on the target as it arrived (not as `new URL` would clean it up):
+ * only origin-form paths, decoded once; `.`/`..` segments, backslashes, NUL
+ * and anything still percent-encoded after one decoding are refused, and the
+ * result must stay inside the directory.
+ */
+export function staticFile(staticDir: string, target: string): string | undefined {
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+  const rawPath = target.split(/[?#]/, 1)[0] ?? '/';
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return undefined;
+  }
+  if (/[\\\0]|%[0-9a-f]{2}/i.test(path)) return undefined;
+  const segments = path.slice(1).split('/');
+  if (segments.some((segment) => segment === '..' || segment === '.')) return undefined;
+  const file = resolve(staticDir, path === '/' ? 'index.html' : path.slice(1));
+  const inside = relative(staticDir, file);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return undefined;
+  return file;
+}
+
+/** The path of a request target, without its query, as sent. */
+function targetPath(request: IncomingMessage): string {
+  return (request.url ?? '/').split(/[?#]/, 1)[0] ?? '/';
 }
 
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
@@ -100,16 +154,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     return sameSecret(bearer, token) || sameSecret(cookieValue(request, COOKIE), token);
   };
 
-  async function serveStatic(url: URL, response: ServerResponse): Promise<void> {
-    const relative =
-      url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
-    const path = normalize(join(staticDir, relative));
-    if (!path.startsWith(staticDir + sep)) {
-      send(response, 404, 'Not found');
-      return;
-    }
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) {
+  async function serveStatic(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = staticFile(staticDir, request.url ?? '/');
+    const info = path === undefined ? undefined : await stat(path).catch(() => undefined);
+    if (path === undefined || !info?.isFile()) {
       send(response, 404, 'Not found');
       return;
     }
@@ -119,41 +167,142 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       'content-security-policy': `${CONTENT_SECURITY_POLICY}; frame-ancestors 'none'`,
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
-      'cache-control': relative === 'index.html' ? 'no-store' : 'private, max-age=3600',
+      'cache-control': path.endsWith('/index.html') ? 'no-store' : 'private, max-age=3600',
     });
-    createReadStream(path).pipe(response);
+    if (request.method === 'HEAD') response.end();
+    else createReadStream(path).pipe(response);
+  }
+
+  /** A JSON body parsed, or an answer sent (413 past the limit, 400 when it is not JSON). */
+  async function jsonBody(
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<{ value: unknown } | undefined> {
+    if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      send(response, 415, 'Calls are JSON.');
+      return undefined;
+    }
+    try {
+      return { value: JSON.parse((await readBody(request)) || '{}') as unknown };
+    } catch (error) {
+      if (error instanceof BodyTooLarge)
+        refuseBody(
+          response,
+          413,
+          `Request body too large: calls take at most ${MAX_BODY_BYTES / 1024} KiB of JSON.`,
+        );
+      else
+        send(
+          response,
+          400,
+          `Invalid request body: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      return undefined;
+    }
   }
 
   /**
-   * A dropped file's bytes, streamed to the staging folder (never held in
-   * memory); the page then imports it by the id this answers with.
+   * A dropped file in two steps. POST /api/upload with {name, size} (checked
+   * against the contract's schema like any call) reserves room, or says why
+   * not (too big, too many at once, not enough disk) before a byte is sent.
+   * PUT /api/upload/<id> then streams exactly that many bytes to the staging
+   * folder (never held in memory); the page imports the file by its id.
    */
-  async function receiveUpload(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (request.method !== 'POST') {
-      send(response, 405, 'Uploads are POST requests.');
-      return;
-    }
-    const origin = request.headers.origin;
-    if (origin !== undefined && !originAllowed(origin)) {
-      send(response, 403, 'Cross-origin uploads are refused.');
-      return;
-    }
-    if (request.headers['content-type'] !== 'application/octet-stream') {
-      send(response, 415, 'Uploads are application/octet-stream.');
-      return;
-    }
-    const rawName = request.headers['x-hangar-filename'];
-    let name = 'upload';
+  async function reserveUpload(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await jsonBody(request, response);
+    if (body === undefined) return;
     try {
-      if (typeof rawName === 'string') name = decodeURIComponent(rawName);
-    } catch {
-      // A malformed name is only cosmetic: keep the default.
+      const { name, size } = parseInput('upload', streams.upload.input, body.value);
+      const id = await hangar.uploads.reserve(name, size);
+      sendEnvelope(response, 200, { ok: true, value: { upload: id } });
+    } catch (error) {
+      sendEnvelope(response, error instanceof UploadRefused ? error.httpStatus : 200, {
+        ok: false,
+        error: HangarError.from(error).toData(),
+      });
     }
-    const envelope = await hangar.uploads.stage(name, request).then(
-      (upload) => ({ ok: true, value: { id: upload.id, name: upload.name, size: upload.size } }),
-      (error: unknown) => ({ ok: false, error: HangarError.from(error).toData() }),
-    );
-    send(response, 200, JSON.stringify(envelope), 'application/json');
+  }
+
+  async function receiveUpload(
+    id: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    if (request.headers['content-type'] !== 'application/octet-stream') {
+      refuseBody(response, 415, 'Uploads are application/octet-stream.');
+      return;
+    }
+    if (request.headers['content-length'] === undefined) {
+      refuseBody(response, 411, 'Uploads carry their Content-Length.');
+      return;
+    }
+    try {
+      const upload = await hangar.uploads.receive(id, request);
+      sendEnvelope(response, 200, { ok: true, value: { upload: upload.id } });
+    } catch (error) {
+      const envelope = { ok: false as const, error: HangarError.from(error).toData() };
+      if (error instanceof UploadRefused)
+        refuseBody(response, error.httpStatus, JSON.stringify(envelope), 'application/json');
+      else if (!response.headersSent) sendEnvelope(response, 200, envelope);
+    }
+  }
+
+  /**
+   * `lxc image export` as a browser download: an operation (in the panel, with
+   * progress and Cancel) whose bytes stream into this response. The last
+   * bytes go only once the fingerprint matched; otherwise the connection is
+   * cut and the browser marks the download failed.
+   */
+  function serveExport(request: IncomingMessage, response: ServerResponse): void {
+    const query = new URLSearchParams((request.url ?? '').split('?')[1] ?? '');
+    let input;
+    try {
+      input = parseInput('images.exportDownload', streams['images.exportDownload'].input, {
+        remote: query.get('remote') ?? undefined,
+        project: query.get('project') ?? undefined,
+        fingerprint: query.get('fingerprint') ?? undefined,
+      });
+    } catch (error) {
+      send(response, 400, HangarError.from(error).message);
+      return;
+    }
+    const stopped = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) stopped.abort();
+    });
+    const closed = new Promise<void>((resolve) => response.once('close', resolve));
+    const sink: DownloadSink = {
+      signal: stopped.signal,
+      start: ({ name, size }) => {
+        response.writeHead(200, {
+          'content-type': name.endsWith('.tar') ? 'application/x-tar' : 'application/octet-stream',
+          'content-length': size,
+          'content-disposition': `attachment; filename="${name}"`,
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-store',
+        });
+      },
+      write: async (chunk) => {
+        if (stopped.signal.aborted)
+          throw new HangarError('cancelled', 'The browser stopped the download.');
+        if (response.write(chunk)) return;
+        await Promise.race([new Promise((resolve) => response.once('drain', resolve)), closed]);
+      },
+      end: async () => {
+        response.end();
+        await closed;
+      },
+      abort: (error) => {
+        if (!response.headersSent)
+          send(
+            response,
+            error.code === 'not-found' ? 404 : error.code === 'invalid-input' ? 400 : 502,
+            error.message,
+          );
+        else response.destroy();
+      },
+    };
+    hangar.downloads.exportImage(input, sink);
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -161,8 +310,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       send(response, 421, 'Unexpected Host header.');
       return;
     }
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? ''}`);
-    if (url.pathname === '/' && sameSecret(url.searchParams.get('token') ?? undefined, token)) {
+    const landing = /^\/\?token=([^&#]*)$/.exec(request.url ?? '')?.[1];
+    if (landing !== undefined && sameSecret(landing, token)) {
       // Trade the link's token for a cookie so it leaves the address bar and history.
       response.writeHead(303, {
         location: '/',
@@ -180,45 +329,54 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       );
       return;
     }
-    if (url.pathname === '/api/upload') {
-      await receiveUpload(request, response);
+    const path = targetPath(request);
+    const origin = request.headers.origin;
+    // Browsers send Origin on every POST/PUT and on cross-site requests; only our page's passes.
+    if (origin !== undefined && !originAllowed(origin)) {
+      refuseBody(response, 403, 'Cross-origin requests are refused.');
       return;
     }
-    const call = /^\/api\/call\/([\w.]+)$/.exec(url.pathname)?.[1];
+    if (path === '/api/upload' || path.startsWith('/api/upload/')) {
+      const id = /^\/api\/upload\/([0-9a-f-]{36})$/.exec(path)?.[1];
+      if (path === '/api/upload' && request.method === 'POST')
+        await reserveUpload(request, response);
+      else if (id !== undefined && request.method === 'PUT')
+        await receiveUpload(id, request, response);
+      else
+        refuseBody(response, 405, 'Reserve an upload with POST /api/upload, then PUT its bytes.');
+      return;
+    }
+    if (path === '/api/export') {
+      // A download is a navigation (no Origin): a browser says where it came from.
+      const site = request.headers['sec-fetch-site'];
+      if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+        send(response, 403, "Downloads start from Hangar's own page.");
+        return;
+      }
+      if (request.method !== 'GET') {
+        send(response, 405, 'Downloads are GET requests.');
+        return;
+      }
+      serveExport(request, response);
+      return;
+    }
+    const call = /^\/api\/call\/([\w.]+)$/.exec(path)?.[1];
     if (call !== undefined) {
       if (request.method !== 'POST') {
-        send(response, 405, 'Calls are POST requests.');
+        refuseBody(response, 405, 'Calls are POST requests.');
         return;
       }
-      const origin = request.headers.origin;
-      if (origin !== undefined && !originAllowed(origin)) {
-        send(response, 403, 'Cross-origin calls are refused.');
-        return;
-      }
-      if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
-        send(response, 415, 'Calls are JSON.');
-        return;
-      }
-      let input: unknown;
-      try {
-        input = JSON.parse((await readBody(request)) || '{}');
-      } catch (error) {
-        send(
-          response,
-          400,
-          `Invalid request body: ${error instanceof Error ? error.message : String(error)}`,
-        );
-        return;
-      }
-      const envelope = await dispatch(hangar.handlers, call, input);
-      send(response, 200, JSON.stringify(envelope), 'application/json');
+      const body = await jsonBody(request, response);
+      if (body === undefined) return;
+      // The bridge is the web transport: dispatch refuses it paths on this machine.
+      sendEnvelope(response, 200, await dispatch(hangar.handlers, call, body.value, 'web'));
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      send(response, 405, 'Method not allowed.');
+      refuseBody(response, 405, 'Method not allowed.');
       return;
     }
-    await serveStatic(url, response);
+    await serveStatic(request, response);
   }
 
   const server = createServer((request, response) => {
@@ -229,7 +387,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     });
   });
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME_BYTES });
   server.on('upgrade', (request, socket, head) => {
     if (
       !hostAllowed(request) ||
@@ -242,7 +400,15 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
-      const unsubscribe = hangar.events.subscribe((message) => ws.send(JSON.stringify(message)));
+      const unsubscribe = hangar.events.subscribe((message) => {
+        // A page that stopped reading gets dropped rather than queued for without end.
+        if (ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) ws.terminate();
+        else ws.send(JSON.stringify(message));
+      });
+      // The page has nothing to say on this socket; what it sends is dropped, and a frame
+      // over maxPayload closes it (1009) without taking Hangar down with an unhandled error.
+      ws.on('message', () => undefined);
+      ws.on('error', () => ws.terminate());
       ws.on('close', unsubscribe);
     });
   });

@@ -9,13 +9,14 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { link, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { once } from 'node:events';
-import type { CallInput, OperationSummary } from '../../shared/contract.js';
-import { HangarError } from '../../shared/errors.js';
+import type { CallInput, OperationSummary, StreamInput } from '../../shared/contract.js';
+import { HangarError, type HangarErrorData } from '../../shared/errors.js';
 import { exportCommand } from '../../shared/lxc-command.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import { sizeCell } from '../../shared/images/format.js';
 import { multipartBoundary, readMultipart, type PartSink } from '../lxd/multipart.js';
 import type { OperationContext, Operations } from '../operations/registry.js';
+import { tarEnd, tarHeader, tarPadding } from './tar-writer.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 
 /** LXD suggests file names; only a plain name is kept, never a path. */
@@ -47,7 +48,9 @@ class ExportFile implements PartSink {
       mode: 0o644,
       highWaterMark: 4 * 1024 * 1024,
     });
-    this.closed = once(this.stream, 'close');
+    // Not events.once: it rejects on 'error', and nobody awaits the close of a file whose write
+    // failed (a full disk), which would make that an unhandled rejection.
+    this.closed = new Promise<void>((resolve) => this.stream.once('close', () => resolve()));
     // One listener for the file's life: a failed write is seen by the next write or the end.
     this.stream.on('error', (error) => {
       this.error = new HangarError('internal', `Cannot write ${this.partial}: ${error.message}`);
@@ -171,7 +174,8 @@ async function exportFiles(
       response.body.destroy();
       await Promise.all(files.map((file) => file.discard()));
       if (signal.aborted) throw new HangarError('cancelled', 'The export was cancelled.');
-      throw error;
+      // A server lost mid-transfer is said as such (and marks the remote unreachable).
+      throw client.transferFailure(error);
     }
   });
 }
@@ -202,6 +206,220 @@ export function exportImage(
         fingerprint: image.fingerprint,
         files,
       };
+    },
+  );
+}
+
+/**
+ * Where a browser download goes (web mode): the bridge's HTTP response. The
+ * export writes nothing on this machine; the browser keeps the file.
+ */
+export interface DownloadSink {
+  /** Once, before the first byte: the file's name and its exact length. */
+  start: (file: { name: string; size: number }) => void;
+  /** Resolves when the bytes may go on (backpressure). */
+  write: (chunk: Buffer) => Promise<void>;
+  /** Every byte sent and checked: the download is complete. */
+  end: () => Promise<void>;
+  /** Fails the download in the browser: an error answer before the first byte, else the connection cut. */
+  abort: (error: HangarErrorData) => void;
+  /** Aborted when the browser stops the download (the user cancelled it, the page closed). */
+  signal: AbortSignal;
+}
+
+/** Sends everything but the last chunk until `release`: the fingerprint decides whether it goes. */
+class HeldBack {
+  private held: Buffer | undefined;
+  constructor(private readonly sink: DownloadSink) {}
+  async write(chunk: Buffer): Promise<void> {
+    const previous = this.held;
+    this.held = chunk;
+    if (previous !== undefined) await this.sink.write(previous);
+  }
+  async release(): Promise<void> {
+    if (this.held !== undefined) await this.sink.write(this.held);
+    this.held = undefined;
+  }
+}
+
+/** A split image's metadata part is kept in memory to size the archive: it is small, and capped. */
+const MAX_METADATA_BYTES = 64 * 1024 * 1024;
+
+async function streamDownload(
+  remotes: RemoteRegistry,
+  input: StreamInput<'images.exportDownload'>,
+  image: LxdImage,
+  sink: DownloadSink,
+  { signal, progress }: OperationContext,
+): Promise<string> {
+  const both = AbortSignal.any([signal, sink.signal]);
+  return remotes.lxd(input.remote).withClient(async (client) => {
+    const response = await client.download(`/1.0/images/${image.fingerprint}/export`, {
+      project: input.project,
+      signal: both,
+    });
+    const hash = createHash('sha256');
+    const out = new HeldBack(sink);
+    let read = 0;
+    const count = (chunk: Buffer) => {
+      // The browser stopped the download, or Cancel in the panel: stop reading from LXD.
+      if (both.aborted) throw new HangarError('cancelled', 'The download was stopped.');
+      hash.update(chunk);
+      read += chunk.length;
+      progress({
+        stage: 'Downloading',
+        processed: read,
+        total: image.size,
+        percent: image.size > 0 ? Math.min(100, (100 * read) / image.size) : undefined,
+      });
+    };
+    let digest: string | undefined;
+    const fingerprintOk = () => (digest ??= hash.digest('hex')) === image.fingerprint;
+    const mismatch = () =>
+      new HangarError(
+        'lxd-error',
+        digest === undefined
+          ? `The exported files do not match the image ${image.fingerprint}: LXD sent other sizes than the image's. The download was stopped.`
+          : `The exported files do not match the image: their fingerprint is ${digest}, the image's ${image.fingerprint}. The download was stopped.`,
+      );
+    try {
+      const contentType = response.headers['content-type'];
+      const boundary = multipartBoundary(Array.isArray(contentType) ? contentType[0] : contentType);
+      let name: string;
+      if (boundary === undefined) {
+        name = safeName(
+          dispositionName(response.headers['content-disposition']),
+          `${image.fingerprint}.tar`,
+        );
+        sink.start({ name, size: image.size });
+        for await (const chunk of response.body) {
+          const buffer = chunk as Buffer;
+          count(buffer);
+          if (read > image.size) throw mismatch();
+          await out.write(buffer);
+        }
+        if (read !== image.size || !fingerprintOk()) throw mismatch();
+      } else {
+        // One tar archive holding both files, as LXD names them: LXD sends the metadata
+        // first, so its size (and with the image's size, the rootfs's) is known before the
+        // archive's first byte.
+        name = `${image.fingerprint}.split.tar`;
+        const metadata: Buffer[] = [];
+        let metadataName = `meta-${image.fingerprint}.tar`;
+        let metadataSize = 0;
+        let rootfsSize = 0;
+        let rootfsSent = 0;
+        let parts = 0;
+        const mtime = Math.floor(Date.parse(image.created_at) / 1000) || 0;
+        await readMultipart(response.body as AsyncIterable<Buffer>, boundary, (part) => {
+          parts += 1;
+          if (parts === 1) {
+            metadataName = safeName(part.filename, metadataName);
+            return {
+              write: (chunk) => {
+                count(chunk);
+                metadataSize += chunk.length;
+                if (metadataSize > MAX_METADATA_BYTES)
+                  throw new HangarError('lxd-error', 'The metadata part of this image is too big.');
+                metadata.push(chunk);
+                return Promise.resolve();
+              },
+              end: () => Promise.resolve(),
+            };
+          }
+          if (parts > 2)
+            throw new HangarError('lxd-error', 'LXD sent more than two files for this image.');
+          rootfsSize = image.size - metadataSize;
+          if (rootfsSize < 0) throw mismatch();
+          const rootfsName = safeName(part.filename, `${image.fingerprint}.rootfs`);
+          sink.start({
+            name,
+            size:
+              512 +
+              metadataSize +
+              tarPadding(metadataSize) +
+              512 +
+              rootfsSize +
+              tarPadding(rootfsSize) +
+              1024,
+          });
+          let started = false;
+          const header = async () => {
+            if (started) return;
+            started = true;
+            await sink.write(tarHeader(metadataName, metadataSize, mtime));
+            for (const chunk of metadata) await sink.write(chunk);
+            metadata.length = 0;
+            await sink.write(Buffer.alloc(tarPadding(metadataSize)));
+            await sink.write(tarHeader(rootfsName, rootfsSize, mtime));
+          };
+          return {
+            write: async (chunk) => {
+              await header();
+              count(chunk);
+              rootfsSent += chunk.length;
+              if (rootfsSent > rootfsSize) throw mismatch();
+              await out.write(chunk);
+            },
+            end: header,
+          };
+        });
+        if (parts !== 2 || rootfsSent !== rootfsSize || !fingerprintOk()) throw mismatch();
+        await out.write(Buffer.alloc(tarPadding(rootfsSize)));
+        await out.write(tarEnd());
+      }
+      // Only now does the last chunk go: a download that failed its check is never complete.
+      await out.release();
+      await sink.end();
+      return name;
+    } catch (error) {
+      response.body.on('error', () => undefined);
+      response.body.destroy();
+      if (sink.signal.aborted)
+        throw new HangarError('cancelled', 'The browser stopped the download.');
+      if (signal.aborted) throw new HangarError('cancelled', 'The export was cancelled.');
+      throw error;
+    }
+  });
+}
+
+/**
+ * `lxc image export` as a browser download (web mode): an operation like any
+ * export, whose bytes go to the browser instead of a folder. A unified image
+ * is its one file; a split image is one tar archive holding its two files.
+ */
+export function downloadExport(
+  remotes: RemoteRegistry,
+  operations: Operations,
+  input: StreamInput<'images.exportDownload'>,
+  sink: DownloadSink,
+): OperationSummary {
+  return operations.start(
+    {
+      kind: 'export',
+      title: `Export ${input.remote}:${input.fingerprint.slice(0, 12)} as a download`,
+      command: exportCommand({ ...input, directory: '.' }),
+    },
+    async (context) => {
+      try {
+        const image = await remotes.lxd(input.remote).getImage(input.fingerprint, input.project);
+        context.progress({
+          stage: `Downloading ${sizeCell(image.size)}`,
+          processed: 0,
+          total: image.size,
+        });
+        const name = await streamDownload(remotes, input, image, sink, context);
+        return {
+          remote: input.remote,
+          project: input.project ?? 'default',
+          fingerprint: image.fingerprint,
+          files: [name],
+          message: `Downloaded by the browser as ${name}`,
+        };
+      } catch (error) {
+        sink.abort(HangarError.from(error).toData());
+        throw error;
+      }
     },
   );
 }

@@ -1,17 +1,20 @@
 /** The renderer's one way to reach the main process. */
-import type { HangarApi, HangarTransport } from '../../shared/contract';
+import type { HangarApi, HangarTransport, PreloadApi } from '../../shared/contract';
 import { buildFacade } from '../../shared/contract-names';
 import { HangarError, type Envelope } from '../../shared/errors';
+import { createIpcTransport } from './ipc-transport';
 import { createWebTransport } from './web-transport';
 
 declare global {
   interface Window {
     /** Set by Electron's preload; absent in web mode. */
-    hangar?: HangarTransport & {
-      /** A dropped file's path on disk (Electron's webUtils.getPathForFile). */
-      pathForFile?: (file: File) => string;
-    };
+    hangar?: PreloadApi;
   }
+}
+
+function value<T>(envelope: Envelope<T>): T {
+  if (!envelope.ok) throw HangarError.fromData(envelope.error);
+  return envelope.value;
 }
 
 export function createApi(transport: HangarTransport): HangarApi {
@@ -24,14 +27,17 @@ export function createApi(transport: HangarTransport): HangarApi {
     const perform = byName[namespace]?.[method];
     if (perform === undefined)
       throw new HangarError('unknown-call', `The transport has no ${name}.`);
-    const envelope = await perform(input);
-    if (!envelope.ok) throw HangarError.fromData(envelope.error);
-    return envelope.value;
+    return value(await perform(input));
   });
   return {
-    ...(facade as unknown as Omit<HangarApi, 'subscribe'>),
+    ...(facade as unknown as Omit<HangarApi, 'subscribe' | 'kind' | 'upload' | 'exportDownload'>),
+    kind: transport.kind,
     subscribe: (listener) => transport.subscribe(listener),
+    upload: async (file) => value(await transport.upload(file)),
+    exportDownload: async (input) => value(await transport.exportDownload(input)),
   };
 }
 
-export const api: HangarApi = createApi(window.hangar ?? createWebTransport());
+export const api: HangarApi = createApi(
+  window.hangar === undefined ? createWebTransport() : createIpcTransport(window.hangar),
+);

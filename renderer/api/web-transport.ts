@@ -1,11 +1,83 @@
 /**
  * The web-mode transport: calls are POSTs to the loopback bridge, events
  * arrive on one websocket that reconnects by itself. The bridge's cookie
- * carries the token, so nothing secret lives in page script.
+ * carries the token, so nothing secret lives in page script. Files go up as
+ * uploads (reserved, then streamed) and exports come down as downloads: the
+ * bridge never takes a path on the machine from a page.
  */
-import type { EventListener, EventMessage, HangarTransport } from '../../shared/contract';
+import type {
+  EventListener,
+  EventMessage,
+  HangarTransport,
+  ImportFileRef,
+  StreamInput,
+} from '../../shared/contract';
 import { buildFacade, isEventName } from '../../shared/contract-names';
 import type { Envelope } from '../../shared/errors';
+
+const lost = (what: string): Envelope<never> => ({
+  ok: false,
+  error: { code: 'internal', message: `${what}: the page lost its connection to Hangar.` },
+});
+
+/** The bridge answers uploads with an envelope, whatever its HTTP status (413, 429, 507…). */
+async function envelopeOf<T>(response: Response, what: string): Promise<Envelope<T>> {
+  if ((response.headers.get('content-type') ?? '').startsWith('application/json'))
+    return (await response.json()) as Envelope<T>;
+  return {
+    ok: false,
+    error: {
+      code: 'internal',
+      message: `Hangar refused ${what} (HTTP ${response.status}): ${await response.text()}`,
+    },
+  };
+}
+
+/** Reserves room for the file (refused at once when it cannot fit), then streams its bytes. */
+async function upload(file: File): Promise<Envelope<ImportFileRef>> {
+  let reserved: Envelope<{ upload: string }>;
+  try {
+    reserved = await envelopeOf(
+      await fetch('/api/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: file.name, size: file.size }),
+        credentials: 'same-origin',
+      }),
+      file.name,
+    );
+  } catch {
+    return lost(`Could not send ${file.name}`);
+  }
+  if (!reserved.ok) return reserved;
+  try {
+    return await envelopeOf<ImportFileRef>(
+      await fetch(`/api/upload/${reserved.value.upload}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: file,
+        credentials: 'same-origin',
+      }),
+      file.name,
+    );
+  } catch {
+    return lost(`Could not send ${file.name}`);
+  }
+}
+
+/** The browser downloads the export itself; its progress is also an operation in the panel. */
+function exportDownload(input: StreamInput<'images.exportDownload'>): Promise<Envelope<null>> {
+  const query = new URLSearchParams({ remote: input.remote, fingerprint: input.fingerprint });
+  if (input.project !== undefined) query.set('project', input.project);
+  const link = document.createElement('a');
+  link.href = `/api/export?${query.toString()}`;
+  link.download = '';
+  link.rel = 'noopener';
+  document.body.append(link);
+  link.click();
+  link.remove();
+  return Promise.resolve({ ok: true, value: null });
+}
 
 async function post(name: string, input: unknown): Promise<Envelope<unknown>> {
   let response: Response;
@@ -17,13 +89,7 @@ async function post(name: string, input: unknown): Promise<Envelope<unknown>> {
       credentials: 'same-origin',
     });
   } catch {
-    return {
-      ok: false,
-      error: {
-        code: 'internal',
-        message: 'Hangar is not running: the page lost its connection to it.',
-      },
-    };
+    return lost(`Could not call ${name}`);
   }
   if (!response.ok) {
     return {
@@ -64,9 +130,15 @@ export function createWebTransport(): HangarTransport {
     });
   };
 
-  const facade = buildFacade(post) as unknown as Omit<HangarTransport, 'subscribe'>;
+  const facade = buildFacade(post) as unknown as Omit<
+    HangarTransport,
+    'subscribe' | 'kind' | 'upload' | 'exportDownload'
+  >;
   return {
     ...facade,
+    kind: 'web',
+    upload,
+    exportDownload,
     subscribe(listener) {
       listeners.add(listener);
       if (socket === undefined) connect();

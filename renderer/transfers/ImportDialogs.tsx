@@ -1,6 +1,7 @@
 /** `lxc image import`: dropped or picked files (unified or split), or a URL. */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { sizeCell } from '../../shared/images/format';
+import { splitOrder, type SplitRole } from '../../shared/images/split-order';
 import { parseAliases, parseProperties } from '../../shared/images/inputs';
 import { importCommand } from '../../shared/lxc-command';
 import { api } from '../api/hangar';
@@ -8,19 +9,55 @@ import { Dialog } from '../common/Dialog';
 import { Alert, Checkbox, TextField } from '../common/fields';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
-import { fileRef } from './files';
+import { peekSplitRole } from './split-roles';
 import { CommandPreview } from '../common/CommandPreview';
 import { TargetPicker, type Target } from './TargetPicker';
 
-/** Of two dropped files the smaller is the metadata (a metadata tarball is tiny); lxc takes them in order. */
-function roles(files: File[]): { file: File; role: string }[] {
+/**
+ * Of two dropped files, which is the metadata (lxc takes it first): by what
+ * the browser can read of them (plain and gzip tarballs, squashfs, qcow2),
+ * else the smaller one, which Hangar checks against the contents when it
+ * reads the files (its operation's command shows the order it used).
+ */
+function roles(
+  files: File[],
+  peeked: (SplitRole | undefined)[] | undefined,
+): { file: File; role: string }[] {
   if (files.length !== 2) return files.map((file) => ({ file, role: 'unified image' }));
   const [a, b] = files as [File, File];
-  const [metadata, rootfs] = a.size <= b.size ? [a, b] : [b, a];
+  const { metadata, by } = splitOrder(
+    { role: peeked?.[0], size: a.size },
+    { role: peeked?.[1], size: b.size },
+  );
+  const [meta, rootfs] = metadata === 0 ? [a, b] : [b, a];
+  const reason =
+    by === 'content'
+      ? peeked?.[metadata] === 'metadata'
+        ? 'it has metadata.yaml'
+        : 'the other file is a root filesystem'
+      : peeked === undefined
+        ? 'reading the files…'
+        : 'the smaller file; its contents decide when Hangar reads the files';
   return [
-    { file: metadata, role: 'metadata (the smaller file)' },
+    { file: meta, role: `metadata (${reason})` },
     { file: rootfs, role: 'rootfs' },
   ];
+}
+
+/** What the browser can tell of each of two files (see split-roles.ts); undefined while reading. */
+function usePeekedRoles(files: File[]): (SplitRole | undefined)[] | undefined {
+  const [peeked, setPeeked] = useState<{ files: File[]; roles: (SplitRole | undefined)[] }>();
+  useEffect(() => {
+    if (files.length !== 2) return;
+    let current = true;
+    void Promise.all(files.map((file) => peekSplitRole(file))).then((roles) => {
+      if (current) setPeeked({ files, roles });
+    });
+    return () => {
+      current = false;
+    };
+  }, [files]);
+  return peeked?.files === files ? peeked.roles : undefined;
 }
 
 export function ImportFilesDialog({
@@ -37,7 +74,7 @@ export function ImportFilesDialog({
   const [isPublic, setPublic] = useState(false);
   const [propertiesText, setPropertiesText] = useState('');
   const { busy, error, run } = useAction(onClose);
-  const ordered = roles(files);
+  const ordered = roles(files, usePeekedRoles(files));
   const countError =
     files.length === 0 || files.length > 2
       ? `An image is one file (unified) or two (split); you gave ${files.length}.`
@@ -61,7 +98,8 @@ export function ImportFilesDialog({
           run(async () =>
             api.images.importFiles({
               ...target,
-              files: await Promise.all(ordered.map(({ file }) => fileRef(file))),
+              // Paths in the desktop app; uploads (the browser sends the bytes) in web mode.
+              files: await Promise.all(ordered.map(({ file }) => api.upload(file))),
               aliases,
               public: isPublic,
               properties: properties.properties,
@@ -99,9 +137,7 @@ export function ImportFilesDialog({
         <CommandPreview command={command} />
         {busy ? (
           <p className="muted">
-            {window.hangar?.pathForFile === undefined
-              ? 'Sending the files to Hangar…'
-              : 'Starting…'}
+            {api.kind === 'web' ? 'Sending the files to Hangar…' : 'Starting…'}
           </p>
         ) : null}
         <DialogFooter
