@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'conflict' // a name already taken
   | 'outdated' // it changed since it was read (LXD answered 412 to If-Match)
   | 'invalid-image' // a file that is not an LXD image, or an unsafe one
+  | 'bad-request' // a request Hangar built that could not be sent (a bug in Hangar, not LXD's answer)
   | 'cancelled'
   | 'internal';
 

@@ -4,11 +4,12 @@
  * and the daemon killed in the middle of an upload.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { OperationSummary } from '../../shared/contract.js';
 import type { Envelope } from '../../shared/errors.js';
@@ -103,7 +104,7 @@ describe('importing files', () => {
       expect(stored.properties).toMatchObject({ 'user.origin': 'hangar test', os: 'Test' });
       expect(stored.public).toBe(image.name === 'unified.tar.gz');
     }
-    // Two files given in either order: the smaller one is taken as the metadata.
+    // Two files given in either order: the one with metadata.yaml is the metadata.
     const split = good.find((image) => image.name === 'split-xz-gz');
     const again = await importFiles([...(split?.files ?? [])].reverse());
     expect(again).toMatchObject({
@@ -122,6 +123,66 @@ describe('importing files', () => {
     }
     expect(await fingerprints()).toEqual(before);
   }, 60_000);
+});
+
+describe('a split image whose metadata tarball is larger than its rootfs', () => {
+  it('imports in either order, the metadata decided by content and listed first in the command', async () => {
+    const fat = good.find((image) => image.name === 'split-fat-metadata');
+    if (fat === undefined) throw new Error('corpus image missing');
+    const [metadata = '', rootfs = ''] = fat.files;
+    expect((await stat(metadata)).size).toBeGreaterThan((await stat(rootfs)).size);
+    for (const files of [
+      [rootfs, metadata],
+      [metadata, rootfs],
+    ]) {
+      await lxcLocal('image', 'delete', fat.fingerprint, '--project', project).catch(() => '');
+      const done = await importFiles(files);
+      expect(done.error).toBeUndefined();
+      expect(done).toMatchObject({
+        state: 'succeeded',
+        result: { remote: 'local', project, fingerprint: fat.fingerprint },
+        command: `lxc image import ${metadata} ${rootfs} local: --project ${project}`,
+      });
+      const stored = JSON.parse(
+        await lxcLocal('query', `/1.0/images/${fat.fingerprint}?project=${project}`),
+      ) as LxdImage;
+      expect(stored.fingerprint).toBe(fat.fingerprint);
+    }
+  });
+});
+
+describe('file names outside Latin-1', () => {
+  it('are sent as lxc sends them (UTF-8 bytes), and LXD stores the real name', async () => {
+    for (const name of ['образ-镜像.tar.gz', 'café ünïcode.tar.gz']) {
+      const file = join(dir, name);
+      const tarball = gzipSync(
+        rawTar([
+          {
+            path: 'metadata.yaml',
+            content: `architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  description: ${randomBytes(8).toString('hex')}\n`,
+          },
+          { path: 'rootfs/', type: '5' },
+          { path: 'rootfs/hello', content: 'hi\n' },
+        ]),
+      );
+      await writeFile(file, tarball);
+      const fingerprint = createHash('sha256').update(tarball).digest('hex');
+      const done = await importFiles([file]);
+      expect(done.error, name).toBeUndefined();
+      expect(done.result, name).toEqual({ remote: 'local', project, fingerprint });
+      // What lxc shows (`lxc image info` has no file name; the API has it).
+      const stored = JSON.parse(
+        await lxcLocal('query', `/1.0/images/${fingerprint}?project=${project}`),
+      ) as LxdImage;
+      expect(stored.filename, name).toBe(name);
+      const seen = await call<LxdImage>(hangar, 'images.get', {
+        remote: 'local',
+        project,
+        fingerprint,
+      });
+      expect(seen.filename, name).toBe(name);
+    }
+  });
 });
 
 describe('a daemon killed during an import', () => {

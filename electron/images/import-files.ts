@@ -41,6 +41,17 @@ function imageExists(remote: string, project: string, fingerprint: string): Oper
   );
 }
 
+/**
+ * A header value as Go's net/http sends it: its UTF-8 bytes as they are.
+ * undici writes header values as Latin-1 and refuses characters beyond it,
+ * so the UTF-8 bytes go in as a "binary" string, one character per byte
+ * (`lxc image import образ.tar.xz` sends X-Lxd-Filename the same way, and
+ * LXD stores the name as UTF-8).
+ */
+export function utf8HeaderValue(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
 function headers(
   input: CallInput<'images.importFiles'>,
   contentType: string,
@@ -48,7 +59,7 @@ function headers(
 ): Record<string, string> {
   return {
     'content-type': contentType,
-    ...(filename === undefined ? {} : { 'x-lxd-filename': filename }),
+    ...(filename === undefined ? {} : { 'x-lxd-filename': utf8HeaderValue(filename) }),
     'x-lxd-public': input.public ? '1' : '0',
     ...(Object.keys(input.properties).length === 0
       ? {}
@@ -178,32 +189,45 @@ async function peekFormat(path: string): Promise<'qcow2' | 'other'> {
   return detectFormat(Buffer.concat(chunks))?.kind === 'qcow2' ? 'qcow2' : 'other';
 }
 
-export function importFiles(
+/**
+ * Of two files, [metadata, rootfs] (see orderSplitFiles), decided before the
+ * operation starts so that its `lxc` command lists them in that order. Files
+ * that cannot be read keep the order given: the operation then says why.
+ */
+async function splitOrder<T extends { path: string; name: string }>(files: T[]): Promise<T[]> {
+  const [a, b] = files;
+  if (a === undefined || b === undefined || files.length !== 2) return files;
+  const metadata = await orderSplitFiles([a.path, b.path], [a.name, b.name]).then(
+    ([first]) => first,
+    () => a.path,
+  );
+  return metadata === a.path ? [a, b] : [b, a];
+}
+
+export async function importFiles(
   remotes: RemoteRegistry,
   operations: Operations,
   uploads: StagedUploads,
   input: CallInput<'images.importFiles'>,
-): OperationSummary {
+): Promise<OperationSummary> {
   const connection = remotes.lxd(input.remote);
-  const named = input.files.map((file) => {
-    if ('path' in file) return { path: file.path, name: basename(file.path), staged: undefined };
+  const given = input.files.map((file) => {
+    if ('path' in file)
+      return { path: file.path, name: basename(file.path), shown: file.path, staged: undefined };
     const staged = uploads.get(file.upload);
-    return { path: staged.path, name: staged.name, staged: staged.id };
+    return { path: staged.path, name: staged.name, shown: staged.name, staged: staged.id };
   });
   const release = () =>
     Promise.all(
-      named.flatMap((file) => (file.staged === undefined ? [] : [uploads.release(file.staged)])),
+      given.flatMap((file) => (file.staged === undefined ? [] : [uploads.release(file.staged)])),
     );
+  // Dropped files come in no order: the content says which is the metadata (else the size).
+  const named = await splitOrder(given);
   return operations.start(
     {
       kind: 'import',
       title: `Import ${named.map((file) => file.name).join(' + ')} into ${input.remote}`,
-      command: importCommand({
-        ...input,
-        files: input.files.map((file, index) =>
-          'path' in file ? file.path : (named[index]?.name ?? ''),
-        ),
-      }),
+      command: importCommand({ ...input, files: named.map((file) => file.shown) }),
     },
     async (context) => {
       try {
@@ -211,13 +235,14 @@ export function importFiles(
         const files: ImportFile[] = [];
         for (const file of named)
           files.push({ ...file, size: await imageFileSize(file.path, file.name) });
-        if (files.length === 2) {
-          // Dropped files come in no order: the smaller one is the metadata (it is tiny).
-          const [metadataPath] = await orderSplitFiles([
-            files[0]?.path ?? '',
-            files[1]?.path ?? '',
-          ]);
-          if (files[0]?.path !== metadataPath) files.reverse();
+        const [first, second] = files;
+        // Refuses the same file twice (and reorders, had the files changed meanwhile).
+        if (first !== undefined && second !== undefined) {
+          const [metadataPath] = await orderSplitFiles(
+            [first.path, second.path],
+            [first.name, second.name],
+          );
+          if (metadataPath !== first.path) files.reverse();
         }
         const { fingerprint } = await connection.withClient(async (client) => {
           const result = await upload(client, input, files, context);

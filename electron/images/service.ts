@@ -52,8 +52,7 @@ export function imageHandlers(
     'images.delete': (input) => Promise.resolve(deleteImages(remotes, operations, readOnly, input)),
     'images.copy': (input) => Promise.resolve(copyImage(remotes, operations, input)),
     'images.export': (input) => Promise.resolve(exportImage(remotes, operations, input)),
-    'images.importFiles': (input) =>
-      Promise.resolve(importFiles(remotes, operations, uploads, input)),
+    'images.importFiles': (input) => importFiles(remotes, operations, uploads, input),
     'images.importUrl': (input) => Promise.resolve(importUrl(remotes, operations, input)),
   };
 }

@@ -26,6 +26,7 @@ import {
   inspectFile,
   inspectingStream,
   orderSplitFiles,
+  peekSplitRole,
   parseMetadataYaml,
   type FileInspection,
 } from './inspect.js';
@@ -523,5 +524,33 @@ describe('formats and file pairs', () => {
       /missing does not exist/,
     );
     await expect(inspectFile('/dev/null', 'rootfs')).rejects.toThrow(/null is not a regular file/);
+  });
+
+  it('orders two files by content: the one with metadata.yaml or templates/ is the metadata, whatever the sizes', async () => {
+    for (const image of good.filter((candidate) => candidate.files.length === 2)) {
+      const [metadata, rootfs] = image.files as [string, string];
+      expect(await peekSplitRole(metadata), image.name).toBe('metadata');
+      expect(await peekSplitRole(rootfs), image.name).toBe('rootfs');
+      await expect(orderSplitFiles([rootfs, metadata]), image.name).resolves.toEqual([
+        metadata,
+        rootfs,
+      ]);
+      await expect(orderSplitFiles([metadata, rootfs]), image.name).resolves.toEqual([
+        metadata,
+        rootfs,
+      ]);
+    }
+    const fat = good.find((image) => image.name === 'split-fat-metadata');
+    const [metadata = '', rootfs = ''] = fat?.files ?? [];
+    expect((await readFile(metadata)).length).toBeGreaterThan((await readFile(rootfs)).length);
+    // A rootfs that says nothing in its first entries, read to its end, is still no metadata;
+    // what cannot be read at all tells nothing (then the size decides).
+    const plain = join(dir, 'plain-rootfs.tar');
+    await writeFile(plain, rawTar([{ path: 'hello', content: 'hi' }]));
+    expect(await peekSplitRole(plain)).toBe('rootfs');
+    const noise = join(dir, 'noise.bin');
+    await writeFile(noise, randomBytes(4096));
+    expect(await peekSplitRole(noise)).toBeUndefined();
+    await expect(orderSplitFiles([plain, noise])).resolves.toEqual([noise, plain]);
   });
 });

@@ -37,6 +37,12 @@ import { basename, posix, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { FAILSAFE_SCHEMA, YAML11_SCHEMA, loadAll, mergeTag } from 'js-yaml';
 import { HangarError } from '../../shared/errors.js';
+import {
+  entryRole,
+  roleFromEntries,
+  splitOrder,
+  type SplitRole,
+} from '../../shared/images/split-order.js';
 import { architectureName } from '../simplestreams/architectures.js';
 import {
   Tripwire,
@@ -417,7 +423,7 @@ class EntryChecker implements TarVisitor {
       if (this.metadata === undefined)
         throw invalid(
           this.looksLikeRootfs()
-            ? `${name} has no metadata.yaml and looks like a root filesystem: of two files, the smaller one is taken as the metadata tarball, and here it is the rootfs. Is the metadata tarball larger than the rootfs?`
+            ? `${name} has no metadata.yaml and looks like a root filesystem: neither of the two files is the metadata tarball of a split image (a tarball with metadata.yaml at its top).`
             : `${name} has no metadata.yaml at its top, so it is not the metadata tarball of a split image.`,
         );
     } else if (this.metadataSeen && this.rootfsDir) {
@@ -718,16 +724,129 @@ export async function inspectFile(
   return result;
 }
 
+/** How much of a file the look at its first entries reads at most. */
+const PEEK_BYTES = 16 * 1024 * 1024;
+const PEEK_ENTRIES = 256;
+
+/** Stops the peek's tar parser once an entry told what the tarball is. */
+class Decided extends Error {}
+
 /**
- * Which of two files is the metadata tarball: the smaller one (a metadata
- * tarball is a few kilobytes, a rootfs is megabytes). This is Hangar's rule
- * for two dropped files; `lxc image import` itself takes its first argument
- * as the metadata. Returns [metadata, rootfs]; refuses directories, empty,
- * missing files and the same file twice.
+ * What a file of a split image is by its content, from its first bytes and
+ * entries only (a squashfs or qcow2 image is a rootfs; a tarball is what its
+ * first telling entry says, see shared/images/split-order.ts). `undefined`
+ * when it cannot tell (not an image format, a damaged file, nothing telling
+ * in its first entries): the full inspection during the upload says why.
  */
-export async function orderSplitFiles(paths: [string, string]): Promise<[string, string]> {
+export async function peekSplitRole(
+  path: string,
+  name = basename(path),
+): Promise<SplitRole | undefined> {
+  const source = createReadStream(path, { highWaterMark: 64 * 1024 });
+  // Set from the parser's and the decoder's callbacks.
+  const peek: { role: SplitRole | undefined; decided: boolean; entries: number } = {
+    role: undefined,
+    decided: false,
+    entries: 0,
+  };
+  let parser: TarParser | undefined;
+  let decoder: Decoder | undefined;
+  const push = (data: Buffer) => {
+    if (peek.decided || parser === undefined) return;
+    try {
+      parser.push(data);
+    } catch {
+      // Decided, or not a tarball: either way the peek is over.
+      peek.decided = true;
+    }
+  };
+  /** Starts reading the tarball once its first bytes said how; false when it is not one. */
+  const start = async (head: Buffer): Promise<SplitRole | 'tarball' | undefined> => {
+    const format = detectFormat(head);
+    if (format === undefined) return undefined;
+    if (format.kind !== 'tarball') return 'rootfs';
+    parser = new TarParser(
+      {
+        entry: (entry) => {
+          peek.entries += 1;
+          const said = entryRole(entry.path);
+          if (said !== undefined || peek.entries >= PEEK_ENTRIES) {
+            peek.role = said;
+            peek.decided = true;
+            throw new Decided();
+          }
+          return 0;
+        },
+      },
+      { name, compression: format.compression },
+    );
+    if (format.compression !== 'none')
+      decoder = createDecoder(format.compression, name, push, () => {
+        peek.decided = true;
+      });
+    await feed(head);
+    return 'tarball';
+  };
+  const feed = async (data: Buffer) => {
+    if (decoder === undefined) push(data);
+    else await decoder.write(data);
+  };
+  try {
+    let head = Buffer.alloc(0);
+    let read = 0;
+    let started: SplitRole | 'tarball' | undefined;
+    for await (const chunk of source) {
+      const data = chunk as Buffer;
+      read += data.length;
+      if (started === undefined) {
+        head = Buffer.concat([head, data]);
+        if (head.length < HEAD) continue;
+        started = await start(head);
+        if (started !== 'tarball') return started;
+      } else await feed(data);
+      if (peek.decided || read >= PEEK_BYTES) return peek.role;
+    }
+    // Smaller than one tar block.
+    if (started === undefined) {
+      started = await start(head);
+      if (started !== 'tarball') return started;
+    }
+    await decoder?.end();
+    if (!peek.decided) parser?.end();
+    if (peek.decided) return peek.role;
+    // The whole tarball read, and nothing in it says "metadata".
+    return roleFromEntries([], true);
+  } catch {
+    return peek.decided ? peek.role : undefined;
+  } finally {
+    decoder?.destroy();
+    source.destroy();
+  }
+}
+
+/**
+ * Which of two files is the metadata tarball and which the rootfs: by
+ * content first (peekSplitRole), by size when the content cannot tell (a
+ * metadata tarball is usually a few kilobytes). `lxc image import` itself
+ * takes its first argument as the metadata; Hangar decides because dropped
+ * files come in no order. Returns [metadata, rootfs]; refuses directories,
+ * empty, missing files and the same file twice. `names` are the user's names
+ * for the files, for messages.
+ */
+export async function orderSplitFiles(
+  paths: [string, string],
+  names: [string, string] = [basename(paths[0]), basename(paths[1])],
+): Promise<[string, string]> {
   const [a, b] = paths;
-  if (resolve(a) === resolve(b)) throw invalid(`${basename(a)} was given twice.`);
-  const [sizeA, sizeB] = await Promise.all([imageFileSize(a), imageFileSize(b)]);
-  return sizeB < sizeA ? [b, a] : [a, b];
+  if (resolve(a) === resolve(b)) throw invalid(`${names[0]} was given twice.`);
+  const [sizeA, sizeB] = await Promise.all([
+    imageFileSize(a, names[0]),
+    imageFileSize(b, names[1]),
+  ]);
+  const [roleA, roleB] = await Promise.all([
+    peekSplitRole(a, names[0]),
+    peekSplitRole(b, names[1]),
+  ]);
+  const { metadata } = splitOrder({ role: roleA, size: sizeA }, { role: roleB, size: sizeB });
+  return metadata === 0 ? [a, b] : [b, a];
 }

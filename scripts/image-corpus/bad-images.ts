@@ -24,7 +24,7 @@ const run = promisify(execFile);
 
 export interface BadImage {
   name: string;
-  /** One file (unified) or two (split: the smaller one is taken as the metadata). */
+  /** One file (unified) or two (split: the one with metadata.yaml is the metadata, else the smaller). */
   files: string[];
   /** The specific error; it also requires the message to name the file at fault. */
   expected: RegExp;
@@ -683,7 +683,7 @@ export async function writeBadImages(dir: string): Promise<BadImage[]> {
     /is empty/,
     1,
   );
-  // The metadata made larger than the rootfs: the rootfs is taken as the metadata.
+  // Two root filesystems: neither is the metadata, so the smaller one is taken as it (by size).
   const smallRootfs = await tar(
     await stage({ 'etc/hostname': 'tiny\n', 'bin/true': 'x' }),
     join(scratch, 'tiny.tar.gz'),
@@ -691,23 +691,20 @@ export async function writeBadImages(dir: string): Promise<BadImage[]> {
     { compression: 'gzip' },
   );
   await add(
-    'split-metadata-larger-than-rootfs',
+    'split-no-metadata',
     [
       {
-        file: 'meta.tar.gz',
+        file: 'rootfs-a.tar.gz',
         content: await tar(
-          await stage({
-            'metadata.yaml': METADATA,
-            'templates/padding.tpl': randomBytes(64 * 1024),
-          }),
-          join(scratch, 'fat.tar.gz'),
-          ['metadata.yaml', 'templates'],
+          await stage({ 'etc/hostname': 'a\n', 'bin/sh': randomBytes(64 * 1024) }),
+          join(scratch, 'other-rootfs.tar.gz'),
+          ['etc', 'bin'],
           { compression: 'gzip' },
         ),
       },
-      { file: 'rootfs.tar.gz', content: smallRootfs },
+      { file: 'rootfs-b.tar.gz', content: smallRootfs },
     ],
-    /looks like a root filesystem: of two files, the smaller one is taken as the metadata/,
+    /looks like a root filesystem: neither of the two files is the metadata tarball/,
     1,
   );
   const escapingRoot = await stage({
@@ -893,6 +890,39 @@ export async function writeGoodImages(dir: string): Promise<GoodImage[]> {
     ],
     'x86_64',
     ['hostname.tpl'],
+  );
+  // The metadata larger than the rootfs (a big template, written before metadata.yaml): the
+  // content, not the size, says which is which.
+  await save(
+    'split-fat-metadata',
+    [
+      {
+        file: 'meta.tar.gz',
+        content: await tar(
+          await stage({
+            'metadata.yaml': metadata('x86_64'),
+            ...templates,
+            'templates/padding.tpl': randomBytes(256 * 1024),
+          }),
+          join(scratch, `fat-${count}.tar.gz`),
+          ['templates', 'metadata.yaml'],
+          { compression: 'gzip', format: 'gnu', extra: ['--sort=name'] },
+        ),
+        format: tarball('gzip'),
+      },
+      {
+        file: 'rootfs.tar.gz',
+        content: await tar(
+          await stage(rootfs('')),
+          join(scratch, `r-${count}.tar.gz`),
+          ['etc', 'bin', 'usr'],
+          { compression: 'gzip' },
+        ),
+        format: tarball('gzip'),
+      },
+    ],
+    'x86_64',
+    ['hostname.tpl', 'padding.tpl'],
   );
   if (withSquashfs) {
     const squashRoot = await stage(rootfs(''));
