@@ -3,10 +3,12 @@
  * bridge are two transports over the same handlers and event hub.
  */
 import { join } from 'node:path';
-import type { Handlers } from '../shared/contract.js';
+import type { Handlers, OperationSummary, StreamInput } from '../shared/contract.js';
 import { EventHub } from './event-hub.js';
+import type { LxdClientLimits } from './lxd/client.js';
 import { imageHandlers } from './images/service.js';
-import { StagedUploads } from './images/staged-uploads.js';
+import { downloadExport, type DownloadSink } from './images/export.js';
+import { StagedUploads, uploadLimitsFromEnv } from './images/staged-uploads.js';
 import { updateHandlers } from './images/updates-service.js';
 import { Operations } from './operations/registry.js';
 import { operationHandlers } from './operations/service.js';
@@ -22,6 +24,8 @@ export interface HangarOptions {
   secrets: SecretCodec;
   /** How often an unreachable remote is retried. */
   retryMs?: number;
+  /** Timeouts and answer sizes of LXD clients (tests shorten them). */
+  lxdLimits?: Partial<LxdClientLimits>;
   /** Extra CA certificates (PEM) trusted for simplestreams servers. */
   extraCa?: string;
   /** The OS's folder picker (Electron's dialog); web mode has none. */
@@ -33,6 +37,13 @@ export interface Hangar {
   events: EventHub;
   /** Files the web bridge streams in for an import (Electron passes paths instead). */
   uploads: StagedUploads;
+  /** Exports the web bridge streams to the browser as downloads (Electron exports into folders). */
+  downloads: {
+    exportImage: (
+      input: StreamInput<'images.exportDownload'>,
+      sink: DownloadSink,
+    ) => OperationSummary;
+  };
   close: () => Promise<void>;
 }
 
@@ -40,7 +51,10 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
   const events = new EventHub();
   const remotes = await RemoteRegistry.open({ ...options, hub: events });
   const operations = new Operations(events);
-  const uploads = new StagedUploads(join(options.dataDir, 'uploads'));
+  const uploads = new StagedUploads(
+    join(options.dataDir, 'uploads'),
+    uploadLimitsFromEnv(options.env),
+  );
   const updates = updateHandlers(remotes, operations);
   void remotes.connectAll();
   // Electron's quit and a signal handler may both close: once is enough.
@@ -54,6 +68,9 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
     },
     events,
     uploads,
+    downloads: {
+      exportImage: (input, sink) => downloadExport(remotes, operations, input, sink),
+    },
     // Running transfers are cancelled (their partial files removed) before connections close.
     close: () =>
       (closing ??= operations

@@ -1,9 +1,11 @@
 /** The LXD client against the sandbox's real daemons. */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -71,6 +73,41 @@ describe('LXD client over the unix socket', () => {
       'Cannot reach LXD at unix socket /nonexistent/unix.socket: the socket does not exist (is LXD installed and running?).',
     );
     await missing.close();
+  });
+
+  it('calls a request it could not send a bad request, not an unreachable LXD', async () => {
+    // undici refuses a header value outside Latin-1 (or with a line break) before anything is sent.
+    for (const value of ['образ-镜像.tar.xz', 'a\r\nb']) {
+      const error = await rejection(
+        local.request('/1.0', { headers: { 'x-lxd-filename': value } }),
+      );
+      expect(error.code).toBe('bad-request');
+      expect(error.message).toMatch(/^Hangar built a request it cannot send \(GET \/1\.0\): /);
+      expect(error.message).toContain('x-lxd-filename');
+      expect(error.message).not.toMatch(/Cannot reach/);
+    }
+    // The connection is still fine.
+    expect((await local.get<LxdServerInfo>('/1.0')).auth).toBe('trusted');
+  });
+
+  it("says when what it was sending failed, and keeps the body's own refusal", async () => {
+    const failure = new Error('the disk went away');
+    const broken = new Readable({ read: () => broken.destroy(failure) });
+    const error = await rejection(local.upload('/1.0/images', broken, { method: 'POST' }));
+    expect(error.code).toBe('internal');
+    expect(error.message).toBe(
+      'Reading what Hangar was sending to LXD (POST /1.0/images) failed: the disk went away. LXD keeps nothing of it.',
+    );
+    // A file that is missing is not a missing socket.
+    const missing = createReadStream('/nonexistent/image.tar.gz');
+    const unreadable = await rejection(local.upload('/1.0/images', missing, { method: 'POST' }));
+    expect(unreadable.code).toBe('internal');
+    expect(unreadable.message).toMatch(/ENOENT/);
+    expect(unreadable.message).not.toMatch(/Cannot reach|socket does not exist/);
+    // The inspector's refusal of a file passes through as it is.
+    const refusal = new HangarError('invalid-image', 'x.tar is not an LXD image file.');
+    const refused: Readable = new Readable({ read: () => refused.destroy(refusal) });
+    expect(await rejection(local.upload('/1.0/images', refused, { method: 'POST' }))).toBe(refusal);
   });
 
   it('waits for an async operation to end while lifecycle events arrive on the events stream', async () => {

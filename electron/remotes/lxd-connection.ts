@@ -14,6 +14,7 @@ import {
   describeEndpoint,
   isCertificateError,
   systemErrorCode,
+  type LxdClientLimits,
   type LxdEndpoint,
 } from '../lxd/client.js';
 import { certificateFingerprint } from '../tls/certificate.js';
@@ -48,6 +49,8 @@ export class LxdConnection implements ImageSource {
     private readonly locate: () => Promise<ConnectionTarget>,
     private readonly hub: EventHub,
     private readonly retryMs = 2000,
+    /** Timeouts and answer sizes for this remote's client (tests shorten them). */
+    private readonly limits: Partial<LxdClientLimits> = {},
   ) {}
 
   get status(): RemoteStatus {
@@ -181,7 +184,7 @@ export class LxdConnection implements ImageSource {
       void this.client?.close();
       this.client = undefined;
       try {
-        this.client = new LxdClient(target.endpoint);
+        this.client = new LxdClient(target.endpoint, { ...this.limits, remote: this.remote });
       } catch (error) {
         // A pinned certificate or client key that does not parse is this remote's problem, shown on it.
         this.setUnreachable(

@@ -14,6 +14,7 @@ import type {
 import { HangarError } from '../../shared/errors.js';
 import type { EventHub } from '../event-hub.js';
 import { defaultExportDir } from '../data-dir.js';
+import type { LxdClientLimits } from '../lxd/client.js';
 import { findLocalSocket, localSocketHint } from '../lxd/local-socket.js';
 import { RemotesConfig, type RemoteEntry } from './config.js';
 import { ClientIdentity, type SecretCodec } from './identity.js';
@@ -39,6 +40,8 @@ export interface RegistryOptions {
   secrets: SecretCodec;
   hub: EventHub;
   retryMs?: number | undefined;
+  /** Timeouts and answer sizes of LXD clients (tests shorten them); LxdClient's defaults otherwise. */
+  lxdLimits?: Partial<LxdClientLimits> | undefined;
   /** Extra CA certificates (PEM) trusted for simplestreams servers, besides the system's. */
   extraCa?: string | undefined;
   /** Present in the desktop app: the OS's folder picker. */
@@ -81,7 +84,7 @@ export class RemoteRegistry {
   }
 
   private open(name: string, entry: RemoteEntry): RemoteConnection {
-    const { hub, retryMs, env, dataDir, extraCa } = this.options;
+    const { hub, retryMs, env, dataDir, extraCa, lxdLimits } = this.options;
     let connection: RemoteConnection;
     if (entry.protocol === 'simplestreams') {
       connection = new SimplestreamsConnection(
@@ -106,9 +109,16 @@ export class RemoteRegistry {
         },
         hub,
         retryMs,
+        lxdLimits,
       );
     } else {
-      connection = new LxdConnection(name, () => this.httpsTarget(name, entry), hub, retryMs);
+      connection = new LxdConnection(
+        name,
+        () => this.httpsTarget(name, entry),
+        hub,
+        retryMs,
+        lxdLimits,
+      );
     }
     this.connections.set(name, connection);
     return connection;
