@@ -62,6 +62,59 @@ export default tseslint.config(
     },
   },
   {
+    // Product code never depends on test tooling: scripts/, e2e/ and bench/ import the product,
+    // not the other way round. Tests beside the code may use the sandbox, the simplestreams
+    // server and the image corpus under scripts/, never e2e/ or bench/. (The core rule, so it
+    // adds to the typescript-eslint one above instead of replacing its options.)
+    files: ['electron/**/*.{ts,tsx}', 'renderer/**/*.{ts,tsx}', 'shared/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^(\.\./)+(scripts|e2e|bench)(/|$)`,
+              message:
+                'Product code must not import test tooling (scripts/, e2e/, bench/); move what it needs into electron/ or shared/.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: String.raw`ImportExpression[source.value=/^(\.\.\/)+(scripts|e2e|bench)(\/|$)/]`,
+          message: 'Product code must not import test tooling (scripts/, e2e/, bench/).',
+        },
+      ],
+    },
+  },
+  {
+    files: ['electron/**/*.test.ts', 'renderer/**/*.test.ts', 'shared/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^(\.\./)+(e2e|bench)(/|$)`,
+              message:
+                'Unit and integration tests may use scripts/ helpers, not the e2e or bench suites.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: String.raw`ImportExpression[source.value=/^(\.\.\/)+(e2e|bench)(\/|$)/]`,
+          message:
+            'Unit and integration tests may use scripts/ helpers, not the e2e or bench suites.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: globals.node },

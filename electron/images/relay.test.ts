@@ -21,7 +21,7 @@ import { tar } from '../../scripts/sandbox/tar.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
 import { watchOperation } from '../operations/watch.js';
-import { addTrustedRemote } from '../remotes/trusted-remote.js';
+import { addTrustedRemote } from '../../scripts/sandbox/trusted-remote.js';
 import { plaintextCodec } from '../remotes/identity.js';
 
 const run = promisify(execFile);

@@ -21,7 +21,7 @@ import { tar } from '../../scripts/sandbox/tar.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
 import { watchOperation } from '../operations/watch.js';
-import { addTrustedRemote } from '../remotes/trusted-remote.js';
+import { addTrustedRemote } from '../../scripts/sandbox/trusted-remote.js';
 import { startThrottleProxy } from '../../scripts/sandbox/throttle-proxy.js';
 import { deleteProject } from '../../scripts/sandbox/projects.js';
 import { generateCatalog } from '../../scripts/simplestreams/catalog-generator.js';

@@ -34,7 +34,7 @@ import { watchOperation } from '../operations/watch.js';
 import { plaintextCodec } from '../remotes/identity.js';
 import { RemoteRegistry } from '../remotes/registry.js';
 import { remoteHandlers } from '../remotes/service.js';
-import { addTrustedRemote } from '../remotes/trusted-remote.js';
+import { addTrustedRemote } from '../../scripts/sandbox/trusted-remote.js';
 import { imageHandlers } from './service.js';
 import { StagedUploads } from './staged-uploads.js';
 import { updateHandlers } from './updates-service.js';

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { RemoteProtocol } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
+import { remoteNameProblem } from '../../shared/remote-name.js';
 import { readOptionalFile, writePrivateFile } from './private-files.js';
 
 export interface RemoteEntry {
@@ -51,6 +52,12 @@ const fileSchema = z.object({
   lxcImport: z.enum(['imported', 'dismissed']).optional(),
 });
 type RemotesFile = z.infer<typeof fileSchema>;
+
+function assertUsableName(name: string): void {
+  const problem = remoteNameProblem(name);
+  if (problem !== undefined)
+    throw new HangarError('invalid-input', `"${name}" cannot be a remote's name: ${problem}.`);
+}
 
 function without<T>(record: Record<string, T>, key: string): Record<string, T> {
   return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
@@ -110,7 +117,12 @@ export class RemotesConfig {
     return name in STATIC_REMOTES;
   }
 
+  /**
+   * servercerts/<name>.crt, for a name that is a file name (shared/remote-name.ts): whatever
+   * wrote remotes.json, no path outside the data directory is ever formed from a name.
+   */
   serverCertPath(name: string): string {
+    assertUsableName(name);
     return join(this.dataDir, 'servercerts', `${name}.crt`);
   }
 
@@ -133,6 +145,7 @@ export class RemotesConfig {
   }
 
   async add(name: string, entry: RemoteEntry, serverCert?: string): Promise<void> {
+    assertUsableName(name);
     this.assertFree(name);
     if (serverCert !== undefined) await writePrivateFile(this.serverCertPath(name), serverCert);
     this.data.remotes[name] = entry;
@@ -144,18 +157,21 @@ export class RemotesConfig {
     this.data.remotes = without(this.data.remotes, name);
     if (this.data.defaultRemote === name) this.data.defaultRemote = 'local';
     await this.save();
-    await rm(this.serverCertPath(name), { force: true });
+    if (remoteNameProblem(name) === undefined) await rm(this.serverCertPath(name), { force: true });
   }
 
   async rename(name: string, newName: string): Promise<void> {
     const entry = this.mutable(name, 'renamed');
+    assertUsableName(newName);
     this.assertFree(newName);
-    const cert = await this.serverCert(name);
+    // A name from an older remotes.json that is not a file name has no certificate of Hangar's.
+    const oldNameUsable = remoteNameProblem(name) === undefined;
+    const cert = oldNameUsable ? await this.serverCert(name) : undefined;
     if (cert !== undefined) await writePrivateFile(this.serverCertPath(newName), cert);
     this.data.remotes = { ...without(this.data.remotes, name), [newName]: entry };
     if (this.data.defaultRemote === name) this.data.defaultRemote = newName;
     await this.save();
-    await rm(this.serverCertPath(name), { force: true });
+    if (oldNameUsable) await rm(this.serverCertPath(name), { force: true });
   }
 
   async setDefault(name: string): Promise<void> {

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import type { RemoteProtocol } from '../../shared/contract.js';
+import { remoteNameProblem } from '../../shared/remote-name.js';
 import { readOptionalFile } from './private-files.js';
 
 /** Where lxc keeps its config: $LXD_CONF, ~/.config/lxc, or the snap's. */
@@ -48,6 +49,9 @@ export async function readLxcConfig(dir: string): Promise<LxcConfig | undefined>
   const rawRemotes = (root.remotes ?? {}) as Record<string, Record<string, unknown> | null>;
   const remotes: LxcRemote[] = [];
   for (const [name, raw] of Object.entries(rawRemotes)) {
+    // lxc takes names Hangar cannot keep as a file name (servercerts/<name>.crt): such a remote is
+    // offered with the reason and never read or written under a path made from its name.
+    const nameProblem = remoteNameProblem(name);
     const addr = typeof raw?.addr === 'string' ? raw.addr : '';
     const protocol =
       typeof raw?.protocol === 'string' && raw.protocol !== '' ? raw.protocol : 'lxd';
@@ -59,13 +63,14 @@ export async function readLxcConfig(dir: string): Promise<LxcConfig | undefined>
       protocol: protocol === 'simplestreams' ? 'simplestreams' : 'lxd',
       public: isPublic,
     };
-    if (protocol !== 'lxd' && protocol !== 'simplestreams')
+    if (nameProblem !== undefined) remote.unsupported = `its name is refused: ${nameProblem}`;
+    else if (protocol !== 'lxd' && protocol !== 'simplestreams')
       remote.unsupported = `protocol ${protocol} is not supported`;
     else if (addr.startsWith('unix:'))
       remote.unsupported = 'a unix socket remote (Hangar has local)';
     else if (protocol === 'lxd' && !isPublic && authType !== 'tls')
       remote.unsupported = `authentication ${authType} is not supported (only TLS client certificates)`;
-    if (protocol === 'lxd') {
+    if (protocol === 'lxd' && nameProblem === undefined) {
       const cert = await readOptionalFile(join(dir, 'servercerts', `${name}.crt`));
       if (cert !== undefined) remote.serverCert = cert.toString('utf8');
       else remote.unsupported ??= `no pinned certificate in servercerts/${name}.crt`;

@@ -10,7 +10,7 @@
  */
 import { machine } from 'node:os';
 import { rootCertificates } from 'node:tls';
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { HangarError, type HangarErrorData } from '../../shared/errors.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import {
@@ -40,6 +40,8 @@ export interface SimplestreamsClientOptions {
   retryAfterMs?: number;
   /** For tests: the current time in ms. */
   now?: () => number;
+  /** For tests: the largest file read (default MAX_FILE_BYTES). */
+  maxFileBytes?: number;
 }
 
 export interface Catalog {
@@ -76,6 +78,33 @@ interface Remembered {
 }
 
 const MINUTE = 60_000;
+const MIB = 1024 * 1024;
+
+/**
+ * The largest index or products file read. Each is held whole to be hashed and parsed. Public
+ * catalogs are some tens of MiB at most (10,000 versions make about 15 MB: catalog.test.ts), so
+ * 256 MiB leaves room for catalogs many times larger, while a server that never stops sending is
+ * cut off long before it exhausts the main process's memory.
+ */
+export const MAX_FILE_BYTES = 256 * MIB;
+/**
+ * How much of a body that is not a file (an error page, a redirect, a 304) is drained so that
+ * the connection can serve the next request; Hangar never shows it. Error pages are a few KiB:
+ * beyond 1 MiB the connection is dropped instead of waiting for the end.
+ */
+export const MAX_DISCARDED_BYTES = 1 * MIB;
+/** Redirects followed per file, as Go's http.Client (which LXD uses) follows at most 10. */
+export const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+function sizeText(bytes: number): string {
+  return bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`;
+}
+
+/** Throws away what is left of a body, reading at most MAX_DISCARDED_BYTES of it. */
+async function discard(response: Dispatcher.ResponseData): Promise<void> {
+  await response.body.dump({ limit: MAX_DISCARDED_BYTES }).catch(() => undefined);
+}
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -94,7 +123,6 @@ const STATUS_TEXT: Record<number, string> = {
 export class SimplestreamsClient {
   private readonly base: string;
   private readonly agent: Agent;
-  private readonly dispatcher: Dispatcher;
   private readonly cache: DiskCache;
   private readonly hostArchitecture: string;
   private readonly maxAge: number;
@@ -114,8 +142,6 @@ export class SimplestreamsClient {
       headersTimeout: 60_000,
       bodyTimeout: 120_000,
     });
-    // Go's http.Client, which LXD uses, follows redirects.
-    this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 10 }));
     this.cache = new DiskCache(options.cacheDir);
     this.hostArchitecture = options.hostArchitectures?.[0] ?? machine();
     this.maxAge = options.maxAgeMs ?? 5 * MINUTE;
@@ -265,20 +291,10 @@ export class SimplestreamsClient {
     const conditional: Record<string, string> = {};
     if (known?.etag !== undefined) conditional['if-none-match'] = known.etag;
     if (known?.lastModified !== undefined) conditional['if-modified-since'] = known.lastModified;
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(url, {
-        dispatcher: this.dispatcher,
-        method: 'GET',
-        headers: { accept: 'application/json', ...conditional },
-        signal,
-      });
-    } catch (error) {
-      throw networkFailure(error, url, this.options.ca !== undefined);
-    }
+    const response = await this.get(url, { accept: 'application/json', ...conditional }, signal);
     const fetchedAt = new Date(this.now()).toISOString();
     if (response.statusCode === 304 && known !== undefined) {
-      await response.body.dump();
+      await discard(response);
       const body = await this.cache.readBody(known);
       // Our copy went missing: ask again without conditions.
       if (body === undefined) return this.fetchUnconditionally(url, signal, isIndex);
@@ -288,14 +304,89 @@ export class SimplestreamsClient {
   }
 
   private async fetchUnconditionally(url: string, signal: AbortSignal, isIndex: boolean) {
-    try {
-      const response = await request(url, { dispatcher: this.dispatcher, method: 'GET', signal });
-      return await this.received(url, response, new Date(this.now()).toISOString(), isIndex);
-    } catch (error) {
-      throw error instanceof HangarError
-        ? error
-        : networkFailure(error, url, this.options.ca !== undefined);
+    const response = await this.get(url, { accept: 'application/json' }, signal);
+    return this.received(url, response, new Date(this.now()).toISOString(), isIndex);
+  }
+
+  /**
+   * GETs `url`, following redirects as Go's http.Client does for LXD, except that an https
+   * server may only send Hangar to another https URL: a downgrade to http (readable and
+   * changeable by anyone on the way) or another scheme is refused, naming both ends.
+   */
+  private async get(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
+    let current = url;
+    for (let redirects = 0; ; redirects++) {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(current, {
+          dispatcher: this.agent,
+          method: 'GET',
+          headers,
+          signal,
+        });
+      } catch (error) {
+        throw networkFailure(error, current, this.options.ca !== undefined);
+      }
+      const location = header(response.headers.location);
+      if (!REDIRECT_STATUSES.has(response.statusCode) || location === undefined) return response;
+      await discard(response);
+      let target: URL;
+      try {
+        target = new URL(location, current);
+      } catch {
+        throw new HangarError(
+          'lxd-error',
+          `${current} redirected to "${location}", which is not a URL.`,
+        );
+      }
+      const from = new URL(current).protocol;
+      if (target.protocol !== 'https:' && !(from === 'http:' && target.protocol === 'http:'))
+        throw new HangarError(
+          'lxd-error',
+          `${current} redirected to ${target.href}: Hangar follows a simplestreams server only to https:// addresses${from === 'https:' ? ', never from https to another scheme' : ''}.`,
+        );
+      if (redirects === MAX_REDIRECTS)
+        throw new HangarError(
+          'lxd-error',
+          `${url} redirected more than ${MAX_REDIRECTS} times (the last time to ${target.href}).`,
+        );
+      current = target.href;
     }
+  }
+
+  /** The body of a 200, whole, or an error once it passes the limit (announced or sent). */
+  private async readBody(url: string, response: Dispatcher.ResponseData): Promise<Buffer> {
+    const limit = this.options.maxFileBytes ?? MAX_FILE_BYTES;
+    const tooLarge = () =>
+      new HangarError(
+        'lxd-error',
+        `${url} is larger than ${sizeText(limit)}, the most Hangar reads from a simplestreams server: ${new URL(url).origin} sent more than any catalog needs.`,
+      );
+    const announced = Number(header(response.headers['content-length']) ?? Number.NaN);
+    if (announced > limit) {
+      response.body.destroy();
+      throw tooLarge();
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) {
+          response.body.destroy();
+          throw tooLarge();
+        }
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      if (error instanceof HangarError) throw error;
+      throw networkFailure(error, url, this.options.ca !== undefined);
+    }
+    return Buffer.concat(chunks, size);
   }
 
   private async received(
@@ -306,7 +397,7 @@ export class SimplestreamsClient {
   ): Promise<FileVersion> {
     const { statusCode: status } = response;
     if (status !== 200) {
-      await response.body.dump();
+      await discard(response);
       const answered = `${url} answered ${status}${STATUS_TEXT[status] ? ` (${STATUS_TEXT[status]})` : ''}`;
       throw new HangarError(
         'lxd-error',
@@ -318,12 +409,7 @@ export class SimplestreamsClient {
         { status },
       );
     }
-    let body: Buffer;
-    try {
-      body = Buffer.from(await response.body.arrayBuffer());
-    } catch (error) {
-      throw networkFailure(error, url, this.options.ca !== undefined);
-    }
+    const body = await this.readBody(url, response);
     const etag = header(response.headers.etag);
     const lastModified = header(response.headers['last-modified']);
     const record: CachedFileRecord = {

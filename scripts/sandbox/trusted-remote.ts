@@ -3,10 +3,10 @@
  * Add remote dialog does (probe, accept the certificate, add): for tests and
  * benchmarks that need a second server.
  */
+import { dispatch } from '../../electron/dispatch.js';
 import type { Handlers } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
-import { trustToken } from '../../scripts/sandbox/trust-token.js';
-import { dispatch } from '../dispatch.js';
+import { trustToken } from './trust-token.js';
 
 export async function addTrustedRemote(
   handlers: Handlers,
