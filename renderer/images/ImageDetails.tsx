@@ -13,7 +13,6 @@ import { CommandPreview } from '../common/CommandPreview';
 import { Alert } from '../common/fields';
 import { AliasesEditor } from '../editing/AliasesEditor';
 import { ConflictDialog } from '../editing/ConflictDialog';
-import { DeleteImagesDialog } from '../editing/DeleteImagesDialog';
 import { EditFooter } from '../editing/EditFooter';
 import { PropertiesEditor } from '../editing/PropertiesEditor';
 import { useEdit } from '../editing/edit-store';
@@ -54,15 +53,17 @@ export function ImageDetails({
   scope,
   isLxd,
   onClose,
+  onDelete,
 }: {
   image: LxdImage | undefined;
   scope: Scope;
   isLxd: boolean;
   onClose: () => void;
+  /** Asks to delete these images (the screen's one Delete dialog). */
+  onDelete: (images: LxdImage[]) => void;
 }) {
   const { selection, images, access } = useImages();
   const [tab, setTab] = useState<Tab>('Info');
-  const [deleting, setDeleting] = useState<LxdImage[] | undefined>();
   const tabsId = useId();
   const open = useEdit((state) => state.open);
   const editable = isLxd && access?.editable === true;
@@ -95,18 +96,11 @@ export function ImageDetails({
           ))}
         </ul>
         {editable ? (
-          <button type="button" className="danger" onClick={() => setDeleting(chosen)}>
+          <button type="button" className="danger" onClick={() => onDelete(chosen)}>
             Delete…
           </button>
         ) : (
           <ReadOnlyNote reason={readOnlyReason} />
-        )}
-        {deleting === undefined ? null : (
-          <DeleteImagesDialog
-            images={deleting}
-            scope={scope}
-            onClose={() => setDeleting(undefined)}
-          />
         )}
       </section>
     );
@@ -167,7 +161,7 @@ export function ImageDetails({
             editable={editable}
             access={access}
             readOnlyReason={isLxd ? readOnlyReason : undefined}
-            onDelete={() => setDeleting([image])}
+            onDelete={() => onDelete([image])}
           />
         ) : (
           <>
@@ -191,13 +185,6 @@ export function ImageDetails({
         )}
       </div>
       <ConflictDialog />
-      {deleting === undefined ? null : (
-        <DeleteImagesDialog
-          images={deleting}
-          scope={scope}
-          onClose={() => setDeleting(undefined)}
-        />
-      )}
     </section>
   );
 }

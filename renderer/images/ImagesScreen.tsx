@@ -3,6 +3,7 @@ import { useDeferredValue, useMemo, useState } from 'react';
 import { filterImages, parseFilter } from '../../shared/images/filter';
 import { compareListRows, toImageRow } from '../../shared/images/format';
 import { useConnection, useRemoteStatus } from '../app/connection-store';
+import type { LxdImage } from '../../shared/lxd';
 import { age } from '../common/format';
 import { DeleteImagesDialog } from '../editing/DeleteImagesDialog';
 import { useEdit } from '../editing/edit-store';
@@ -26,7 +27,7 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
     selectMany,
   } = useImages();
   const guard = useEdit((state) => state.guard);
-  const [deleting, setDeleting] = useState(false);
+  const [deleting, setDeleting] = useState<LxdImage[] | undefined>();
   // Typing stays responsive on large lists: the table catches up a frame later.
   const deferredFilter = useDeferredValue(filter);
   const filtered = useMemo(
@@ -96,22 +97,27 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
           updates={updates}
           onSelect={focus}
           onSelectMany={focusMany}
-          onDelete={editable ? () => setDeleting(true) : undefined}
+          onDelete={
+            editable
+              ? () => setDeleting(images.filter((image) => selection.includes(image.fingerprint)))
+              : undefined
+          }
         />
         <ImageDetails
           image={selectedImage}
           scope={scope}
           isLxd={isLxd}
           onClose={() => focus(undefined)}
+          onDelete={setDeleting}
         />
       </div>
-      {deleting ? (
+      {deleting === undefined ? null : (
         <DeleteImagesDialog
-          images={images.filter((image) => selection.includes(image.fingerprint))}
+          images={deleting}
           scope={scope}
-          onClose={() => setDeleting(false)}
+          onClose={() => setDeleting(undefined)}
         />
-      ) : null}
+      )}
     </div>
   );
 }
