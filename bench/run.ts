@@ -3,13 +3,13 @@
  * sandbox daemon and the same images. Prints medians and ratios
  * (Hangar / lxc: below 1 means Hangar is faster).
  *
- * BENCH_IMAGES sets how many images the bench project holds (default 1000).
+ * BENCH_IMAGES sets how many images the bench project holds (default 1000),
+ * loaded by bench/load-images.ts; bench/scale.ts drives the UI at 5,000.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_LAUNCH_OPTIONS } from '../e2e/chromium.js';
 import { dispatch } from '../electron/dispatch.js';
@@ -19,15 +19,13 @@ import { startWebMode } from '../electron/web.js';
 import { filterImages, parseFilter } from '../shared/images/filter.js';
 import type { LxdImage } from '../shared/lxd.js';
 import { startDaemon } from '../scripts/sandbox/daemon.js';
-import { tar } from '../scripts/sandbox/tar.js';
-import { uploadImage } from '../scripts/sandbox/upload.js';
+import { loadTinyImages } from './load-images.js';
 import { median, percentile, report, time } from './measure.js';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
 // LXD itself needs about a second per thousand images to list them: fewer runs for big stores.
 const RUNS = IMAGES > 2000 ? 1 : 9;
 const PROJECT = 'bench';
-const OSES = ['Debian', 'Ubuntu', 'Alpine', 'Fedora', 'Arch'];
 
 /** Alternates the two sides run by run, so drift on the machine hits both alike. */
 async function compare(
@@ -59,35 +57,8 @@ const lxc = (...args: string[]) => daemon.lxc(args);
 
 try {
   console.log(`Loading ${IMAGES} images into project "${PROJECT}" of a sandbox LXD…`);
-  await lxc(
-    'project',
-    'create',
-    PROJECT,
-    '-c',
-    'features.images=true',
-    '-c',
-    'features.profiles=false',
-  );
-  const loadStart = performance.now();
-  const indexes = Array.from({ length: IMAGES }, (_, i) => i);
-  for (let i = 0; i < indexes.length; i += 4) {
-    await Promise.all(
-      indexes.slice(i, i + 4).map(async (n) => {
-        const os = OSES[n % OSES.length] ?? 'Debian';
-        const metadata = `architecture: ${n % 7 === 0 ? 'aarch64' : 'x86_64'}\ncreation_date: ${1_700_000_000 + n}\nproperties:\n  os: ${os}\n  release: r${n % 13}\n  description: ${os} image number ${n}\n`;
-        const file = join(dir, `image-${n}.tar.gz`);
-        await writeFile(
-          file,
-          gzipSync(tar([{ path: 'metadata.yaml', content: metadata }, { path: 'rootfs' }])),
-        );
-        await uploadImage(daemon.socket, [file], {
-          project: PROJECT,
-          aliases: [{ name: `bench/${n}`, description: '' }],
-        });
-      }),
-    );
-  }
-  console.log(`Loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s.\n`);
+  const loadMs = await loadTinyImages({ daemon, dir, project: PROJECT, count: IMAGES });
+  console.log(`Loaded in ${(loadMs / 1000).toFixed(1)} s.\n`);
 
   const hangar = await createHangar({
     env,

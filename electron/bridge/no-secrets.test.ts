@@ -110,10 +110,12 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       'remotes.lxcOffer': {},
       'remotes.importLxc': { names: [] },
       'remotes.dismissLxcImport': {},
+      'remotes.shareInfo': { remote: 'renamed' },
       'app.info': {},
       'app.chooseFolder': { title: 'Export to' },
       'projects.list': { remote: 'renamed' },
       'images.list': { remote: 'renamed' },
+      'images.cached': { remote: 'renamed' },
       'images.get': { remote: 'renamed', fingerprint: sandbox.fixtures[0]?.fingerprint },
       'images.aliases': { remote: 'renamed' },
       'images.document': { remote: 'renamed', fingerprint: privateImage?.fingerprint },
@@ -171,6 +173,11 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
         public: false,
         properties: {},
       },
+      'images.exportSimplestreams': {
+        remote: 'renamed',
+        fingerprints: [privateImage?.fingerprint],
+        directory: exportDir,
+      },
       'images.importUrl': {
         remote: 'renamed',
         url: 'https://127.0.0.1:1/image',
@@ -184,6 +191,16 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
         vm: false,
         ephemeral: false,
         start: false,
+      },
+      'instances.list': { remote: 'local', project },
+      'instances.publish': {
+        source: { remote: 'local', project, instance: 'c-secrets' },
+        target: { remote: 'renamed' },
+        aliases: ['secrets/published'],
+        public: false,
+        properties: { os: 'test' },
+        compression: 'none',
+        force: false,
       },
       'operations.list': {},
       'operations.cancel': { id: 'none' },
@@ -206,12 +223,12 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       body: JSON.stringify({ name: 'not-an-image.tar', size: 5 }),
     });
     const reservation = (await reserved.json()) as { ok: true; value: { upload: string } };
-    const uploaded = await fetch(`${bridge.origin}/api/upload/${reservation.value.upload}`, {
+    // The bytes go straight into the import; the PUT is answered when it ended.
+    const uploaded = fetch(`${bridge.origin}/api/upload/${reservation.value.upload}`, {
       method: 'PUT',
       headers: { ...headers, 'content-type': 'application/octet-stream' },
       body: 'hello',
     });
-    seen.push(await uploaded.text());
     await call('images.importFiles', {
       remote: 'renamed',
       files: [{ upload: reservation.value.upload }],
@@ -219,6 +236,7 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       public: false,
       properties: {},
     });
+    seen.push(await (await uploaded).text());
     // Operations run on after their call answered; their events count too.
     await settled();
     expect(Object.keys(inputs).sort()).toEqual([...callNames].sort());

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Handlers, OperationSummary, StreamInput } from '../../shared/contract.js';
 import { EventHub } from '../event-hub.js';
+import { HangarError } from '../../shared/errors.js';
 import type { DownloadSink } from '../images/export.js';
 import { StagedUploads } from '../images/staged-uploads.js';
 import { MAX_BODY_BYTES, MAX_WS_FRAME_BYTES, startBridge, type Bridge } from './server.js';
@@ -135,8 +136,6 @@ const downloads = {
 let bridge: Bridge;
 let uploads: StagedUploads;
 let dir: string;
-/** What the stand-in statfs reports free on the staging disk. */
-let freeBytes = 1024 ** 4;
 let host: string;
 let auth: Record<string, string>;
 
@@ -148,11 +147,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'renderer', 'assets', 'app.js'), 'console.log(1)');
   await writeFile(join(dir, 'outside.txt'), 'secret');
   await writeFile(join(dir, 'renderer-secret.txt'), 'secret');
-  uploads = new StagedUploads(
-    join(dir, 'uploads'),
-    { maxBytes: 1024 * 1024, maxConcurrent: 2, minFreeBytes: 4096 },
-    () => Promise.resolve(freeBytes),
-  );
+  uploads = new StagedUploads(join(dir, 'uploads'), { maxBytes: 1024 * 1024, maxConcurrent: 2 });
   bridge = await startBridge({
     hangar: { handlers, events, uploads, downloads },
     staticDir: join(dir, 'renderer'),
@@ -247,7 +242,16 @@ describe('web bridge', () => {
     return answer.value.upload;
   };
 
-  it('stages an upload privately for an import, and refuses uploads without the token or from elsewhere', async () => {
+  /** What an import does with an upload: takes its bytes as they come, then ends. */
+  const consume = async (id: string, error?: Error) => {
+    const taken = await uploads.take(id);
+    const chunks: Buffer[] = [];
+    for await (const chunk of taken.stream) chunks.push(chunk as Buffer);
+    uploads.settle(id, error);
+    return { ...taken, bytes: Buffer.concat(chunks) };
+  };
+
+  it('streams an upload into the import that takes it, answering with its outcome, and refuses uploads without the token or from elsewhere', async () => {
     const bytes = Buffer.alloc(300_000, 7).toString('latin1');
     expect((await reserve({ name: 'x', size: 1 }, { host })).status).toBe(401);
     expect(
@@ -256,18 +260,26 @@ describe('web bridge', () => {
     const id = await reservedId('my image.tar.gz', 300_000);
     expect((await put(id, 'x', { origin: 'http://evil.example' })).status).toBe(403);
     expect((await put(id, 'x', { 'content-type': 'text/plain' })).status).toBe(415);
-    const answer = envelope<{ upload: string }>(await put(id, bytes));
-    expect(answer).toEqual({ ok: true, value: { upload: id } });
-    const staged = uploads.get(id);
-    expect(staged).toMatchObject({ name: 'my image.tar.gz', size: 300_000 });
-    expect((await stat(staged.path)).mode & 0o777).toBe(0o600);
-    expect((await stat(join(dir, 'uploads'))).mode & 0o777).toBe(0o700);
-    expect((await readFile(staged.path)).equals(Buffer.from(bytes, 'latin1'))).toBe(true);
-    // One reservation takes one body.
-    expect(envelope(await put(id, bytes))).toMatchObject({ ok: false });
-    await uploads.release(id);
-    await expect(stat(staged.path)).rejects.toThrow(/ENOENT/);
-    expect(() => uploads.get(id)).toThrow(/drop it again/);
+    const [answer, taken] = await Promise.all([put(id, bytes), consume(id)]);
+    expect(envelope(answer)).toEqual({ ok: true, value: { upload: id } });
+    expect(taken).toMatchObject({ name: 'my image.tar.gz', size: 300_000 });
+    expect(taken.bytes.equals(Buffer.from(bytes, 'latin1'))).toBe(true);
+    // Nothing is written to disk.
+    await expect(stat(join(dir, 'uploads'))).rejects.toThrow(/ENOENT/);
+    // One reservation takes one body, and one import.
+    expect((await put(id, bytes)).status).toBe(404);
+    await expect(uploads.take(id)).rejects.toThrow(/drop it again/);
+
+    // The import's failure is the PUT's answer.
+    const refused = await reservedId('bad.tar', 10);
+    const [failed] = await Promise.all([
+      put(refused, 'x'.repeat(10)),
+      consume(refused, new HangarError('invalid-image', 'bad.tar is not an LXD image file.')),
+    ]);
+    expect(envelope(failed)).toEqual({
+      ok: false,
+      error: { code: 'invalid-image', message: 'bad.tar is not an LXD image file.' },
+    });
   });
 
   it("checks an upload's name and size against the contract like any call", async () => {
@@ -288,7 +300,7 @@ describe('web bridge', () => {
     }
   });
 
-  it('refuses an upload over the size cap, one too many, and one the disk has no room for, before its bytes', async () => {
+  it('refuses an upload over the size cap, and one too many, before its bytes', async () => {
     const tooBig = await reserve({ name: 'huge.tar.xz', size: 2 * 1024 * 1024 });
     expect(tooBig.status).toBe(413);
     expect(envelope(tooBig)).toMatchObject({
@@ -309,31 +321,11 @@ describe('web bridge', () => {
         message: 'Hangar is already receiving 2 files; send c.tar when one of them is done.',
       },
     });
-    await put(first, 'x'.repeat(10));
-    await put(second, 'x'.repeat(10));
-    await uploads.release(first);
-    await uploads.release(second);
-
-    freeBytes = 100_000;
-    try {
-      const full = await reserve({ name: 'big.tar', size: 99_000 });
-      expect(full.status).toBe(507);
-      expect(envelope(full)).toMatchObject({
-        ok: false,
-        error: {
-          message: expect.stringMatching(
-            /^Not enough disk space for big\.tar \(96\.7 KiB\): 97\.7 KiB free where Hangar stages uploads .*, and 4 KiB must stay free\.$/,
-          ) as unknown,
-        },
-      });
-      // What is reserved counts as used: two that fit alone do not fit together.
-      const one = await reservedId('one.tar', 60_000);
-      expect((await reserve({ name: 'two.tar', size: 60_000 })).status).toBe(507);
-      await put(one, 'x'.repeat(60_000));
-      await uploads.release(one);
-    } finally {
-      freeBytes = 1024 ** 4;
-    }
+    await Promise.all([put(first, 'x'.repeat(10)), consume(first)]);
+    await Promise.all([put(second, 'x'.repeat(10)), consume(second)]);
+    // Places are freed when their imports end.
+    const third2 = await reservedId('c.tar', 10);
+    uploads.settle(third2);
   });
 
   it('takes no more bytes than reserved, and no upload it did not reserve', async () => {
@@ -344,7 +336,7 @@ describe('web bridge', () => {
       ok: false,
       error: { message: 'small.tar is larger than the 10 bytes announced.' },
     });
-    expect(() => uploads.get(id)).toThrow(/drop it again/);
+    await expect(uploads.take(id)).rejects.toThrow(/drop it again/);
     const unknown = await put('00000000-0000-4000-8000-000000000000', 'x');
     expect(unknown.status).toBe(404);
     expect((await send(bridge, `/api/upload/${id}`, { headers: auth })).status).toBe(405);

@@ -203,10 +203,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   /**
    * A dropped file in two steps. POST /api/upload with {name, size} (checked
-   * against the contract's schema like any call) reserves room, or says why
-   * not (too big, too many at once, not enough disk) before a byte is sent.
-   * PUT /api/upload/<id> then streams exactly that many bytes to the staging
-   * folder (never held in memory); the page imports the file by its id.
+   * against the contract's schema like any call) reserves it, or says why not
+   * (too big, too many at once) before a byte is sent. PUT /api/upload/<id>
+   * then sends exactly that many bytes, which go straight into the import
+   * that takes the id (images.importFiles with {upload: id}); the PUT is
+   * answered when that import ended, with its outcome.
    */
   async function reserveUpload(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await jsonBody(request, response);
@@ -237,13 +238,26 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return;
     }
     try {
-      const upload = await hangar.uploads.receive(id, request);
-      sendEnvelope(response, 200, { ok: true, value: { upload: upload.id } });
+      await hangar.uploads.receive(id, request);
+      sendEnvelope(response, 200, { ok: true, value: { upload: id } });
     } catch (error) {
       const envelope = { ok: false as const, error: HangarError.from(error).toData() };
-      if (error instanceof UploadRefused)
-        refuseBody(response, error.httpStatus, JSON.stringify(envelope), 'application/json');
-      else if (!response.headersSent) sendEnvelope(response, 200, envelope);
+      const status = error instanceof UploadRefused ? error.httpStatus : 200;
+      // A request is destroyed once read to its end; only a closed connection has no one to tell.
+      if (response.headersSent || (response.socket?.destroyed ?? true)) return;
+      if (error instanceof UploadRefused) {
+        refuseBody(response, status, JSON.stringify(envelope), 'application/json');
+        return;
+      }
+      if (request.readableEnded) {
+        sendEnvelope(response, status, envelope);
+        return;
+      }
+      // The import stopped reading (a refused file, a cancel): the rest of the body is
+      // discarded so that the browser, still sending, reads the answer rather than a reset.
+      request.unpipe();
+      request.resume();
+      request.once('end', () => sendEnvelope(response, status, envelope));
     }
   }
 

@@ -137,8 +137,25 @@ describe('good images', () => {
       await drain(second.stream);
       expect((await first.result).sha256).toBe(await sha256sum(metadataPath));
       expect((await second.result).sha256, image.name).toBe(image.fingerprint);
-      expect(hash.digest('hex')).toBe(image.fingerprint);
+      expect(await hash.digest()).toBe(image.fingerprint);
+      hash.dispose();
     }
+  });
+
+  it('hashes in a worker thread, with the same digests as in this thread, big or empty', async () => {
+    const bytes = randomBytes(5 * 1024 * 1024 + 123);
+    const hash = createCombinedHash();
+    expect(await hash.digest()).toBe(createHash('sha256').digest('hex'));
+    for (let at = 0; at < bytes.length; at += 100_000) {
+      hash.update(bytes.subarray(at, at + 100_000));
+      await hash.ready();
+    }
+    expect(await hash.digest()).toBe(createHash('sha256').update(bytes).digest('hex'));
+    hash.update(Buffer.from('more'));
+    expect(await hash.digest()).toBe(
+      createHash('sha256').update(bytes).update('more').digest('hex'),
+    );
+    hash.dispose();
   });
 });
 

@@ -30,11 +30,11 @@
  * the rootfs's is the image fingerprint). Without `hash`, the inspector makes
  * its own and `sha256` is of that file alone.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createStreamHash, type StreamHash } from './worker-hash.js';
 import { constants, createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename, posix, resolve } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { FAILSAFE_SCHEMA, YAML11_SCHEMA, loadAll, mergeTag } from 'js-yaml';
 import { HangarError } from '../../shared/errors.js';
 import {
@@ -95,15 +95,15 @@ export interface InspectOptions {
   /** Called for each chunk read, with its length in bytes (add them up for progress). */
   onBytes?: (bytesRead: number) => void;
   /** A hash to feed instead of making one: for the fingerprint of a split image (createCombinedHash). */
-  hash?: Hash;
+  hash?: StreamHash;
 }
 
 /** LXD reads at most this much of metadata.yaml (lxd/util MaxYAMLFileBytes). */
 export const METADATA_YAML_LIMIT = 1024 * 1024;
 
 /** The hash of a split image's fingerprint: pass it as `hash` to the metadata's inspectingStream, then to the rootfs's. */
-export function createCombinedHash(): Hash {
-  return createHash('sha256');
+export function createCombinedHash(): StreamHash {
+  return createStreamHash();
 }
 
 const invalid = (message: string) => new HangarError('invalid-image', message);
@@ -590,7 +590,8 @@ export function inspectingStream(
   const name = options.name ?? 'the file';
   const { signal, onBytes } = options;
   const output = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const hash = options.hash ?? createHash('sha256');
+  // sha256 runs in a worker thread: a big file's hashing never holds up the event loop.
+  const hash = options.hash ?? createStreamHash();
   // The first fatal event (a refusal seen by the decoder or the tar parser, the
   // signal, the reader going away) trips the wire; every wait stops at it.
   const wire = new Tripwire();
@@ -633,13 +634,16 @@ export function inspectingStream(
         if (chunk.length === 0) continue;
         size += chunk.length;
         hash.update(chunk);
+        const behind = hash.ready();
+        if (behind !== undefined) await race(behind);
         onBytes?.(chunk.length);
         await race(file.push(chunk));
         if (held !== undefined) await race(send(held));
         held = chunk;
       }
       await race(file.finish(size));
-      const sha256 = options.hash === undefined ? hash.digest('hex') : hash.copy().digest('hex');
+      const sha256 = await race(hash.digest());
+      if (options.hash === undefined) hash.dispose();
       if (held !== undefined) await race(send(held));
       done = true;
       output.end();
@@ -728,6 +732,10 @@ export async function inspectFile(
 const PEEK_BYTES = 16 * 1024 * 1024;
 const PEEK_ENTRIES = 256;
 
+function* chunksOf(data: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
+
 /** Stops the peek's tar parser once an entry told what the tarball is. */
 class Decided extends Error {}
 
@@ -739,10 +747,14 @@ class Decided extends Error {}
  * in its first entries): the full inspection during the upload says why.
  */
 export async function peekSplitRole(
-  path: string,
-  name = basename(path),
+  path: string | Buffer,
+  name = typeof path === 'string' ? basename(path) : 'the file',
 ): Promise<SplitRole | undefined> {
-  const source = createReadStream(path, { highWaterMark: 64 * 1024 });
+  // A file, or the bytes of one (web mode holds a split image's small file in memory).
+  const source =
+    typeof path === 'string'
+      ? createReadStream(path, { highWaterMark: 64 * 1024 })
+      : Readable.from(chunksOf(path, 64 * 1024));
   // Set from the parser's and the decoder's callbacks.
   const peek: { role: SplitRole | undefined; decided: boolean; entries: number } = {
     role: undefined,

@@ -2,7 +2,7 @@
  * The web-mode transport: calls are POSTs to the loopback bridge, events
  * arrive on one websocket that reconnects by itself. The bridge's cookie
  * carries the token, so nothing secret lives in page script. Files go up as
- * uploads (reserved, then streamed) and exports come down as downloads: the
+ * uploads (reserved, then streamed into the import) and exports come down as downloads: the
  * bridge never takes a path on the machine from a page.
  */
 import type {
@@ -33,7 +33,12 @@ async function envelopeOf<T>(response: Response, what: string): Promise<Envelope
   };
 }
 
-/** Reserves room for the file (refused at once when it cannot fit), then streams its bytes. */
+/**
+ * Reserves the file (refused at once when it is too big or one too many),
+ * then starts sending its bytes: they go straight into the import that takes
+ * the returned ref, and the PUT is answered when that import ended (its
+ * outcome is also the operation's, shown in the panel).
+ */
 async function upload(file: File): Promise<Envelope<ImportFileRef>> {
   let reserved: Envelope<{ upload: string }>;
   try {
@@ -50,19 +55,19 @@ async function upload(file: File): Promise<Envelope<ImportFileRef>> {
     return lost(`Could not send ${file.name}`);
   }
   if (!reserved.ok) return reserved;
-  try {
-    return await envelopeOf<ImportFileRef>(
-      await fetch(`/api/upload/${reserved.value.upload}`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/octet-stream' },
-        body: file,
-        credentials: 'same-origin',
-      }),
-      file.name,
-    );
-  } catch {
-    return lost(`Could not send ${file.name}`);
-  }
+  const id = reserved.value.upload;
+  void fetch(`/api/upload/${id}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: file,
+    credentials: 'same-origin',
+  })
+    .then((response) => envelopeOf<ImportFileRef>(response, file.name))
+    .then((answer) => {
+      if (!answer.ok) console.warn(`Hangar did not import ${file.name}: ${answer.error.message}`);
+    })
+    .catch(() => console.warn(`Could not send ${file.name}: the page lost its connection.`));
+  return { ok: true, value: { upload: id } };
 }
 
 /** The browser downloads the export itself; its progress is also an operation in the panel. */

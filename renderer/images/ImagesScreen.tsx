@@ -1,9 +1,9 @@
 /** The images of one remote: filter, table, info pane. */
 import { useDeferredValue, useMemo, useState } from 'react';
 import { filterImages, parseFilter } from '../../shared/images/filter';
-import { compareListRows, toImageRow } from '../../shared/images/format';
-import { useConnection, useRemoteStatus } from '../app/connection-store';
+import { compareListRows, toImageRow, type ImageRow } from '../../shared/images/format';
 import type { LxdImage } from '../../shared/lxd';
+import { useConnection, useRemoteStatus } from '../app/connection-store';
 import { age } from '../common/format';
 import { DeleteImagesDialog } from '../editing/DeleteImagesDialog';
 import { useEdit } from '../editing/edit-store';
@@ -11,11 +11,35 @@ import { ImageDetails } from './ImageDetails';
 import { ImageTable } from './ImageTable';
 import { useImages } from './images-store';
 
+/**
+ * Each list's rows in lxc's order, made once per list: switching back to a remote whose list is
+ * kept reuses them, and a filter keeps the matching ones in that order (the sort is stable, so
+ * this is the order sorting the filtered images gives).
+ */
+interface SortedRows {
+  rows: ImageRow[];
+  /** The image of each row. */
+  images: LxdImage[];
+}
+const sortedRows = new WeakMap<LxdImage[], SortedRows>();
+function rowsOf(images: LxdImage[]): SortedRows {
+  let sorted = sortedRows.get(images);
+  if (sorted === undefined) {
+    const pairs = images
+      .map((image) => ({ row: toImageRow(image), image }))
+      .sort((a, b) => compareListRows(a.row, b.row));
+    sorted = { rows: pairs.map(({ row }) => row), images: pairs.map(({ image }) => image) };
+    sortedRows.set(images, sorted);
+  }
+  return sorted;
+}
+
 export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
   const {
     images,
     loaded,
     loading,
+    refreshing,
     error,
     filter,
     selected,
@@ -35,10 +59,12 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
     [images, deferredFilter],
   );
   // Rows start in lxc's order; the table's stable sort keeps it among equal values.
-  const rows = useMemo(
-    () => filtered.map((image) => toImageRow(image)).sort(compareListRows),
-    [filtered],
-  );
+  const rows = useMemo(() => {
+    const all = rowsOf(images);
+    if (filtered === images) return all.rows;
+    const shown = new Set<LxdImage | undefined>(filtered);
+    return all.rows.filter((_, index) => shown.has(all.images[index]));
+  }, [images, filtered]);
   const selectedImage = images.find((image) => image.fingerprint === selected);
   const { remote = 'local', project, remotes } = useConnection();
   const status = useRemoteStatus(remote);
@@ -74,6 +100,11 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
         <span className="count" role="status" aria-live="polite">
           {loaded ? `${rows.length} of ${images.length} images` : 'Loading images…'}
         </span>
+        {loaded && refreshing ? (
+          <span className="refreshing muted" aria-live="polite">
+            Refreshing…
+          </span>
+        ) : null}
         <button type="button" onClick={onRefresh} disabled={loading}>
           Refresh
         </button>

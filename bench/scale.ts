@@ -1,0 +1,275 @@
+/**
+ * `npm run bench` (local LXD at scale): a sandbox project of SCALE_IMAGES
+ * (default 5,000) tiny images, listed, filtered and sorted through the web
+ * UI in Chromium, against `lxc image list` on the same daemon:
+ *
+ * - open the page → the status "N of N images" painted (from navigation start);
+ * - a keystroke in "Filter images" → the new count painted (from the key's event);
+ * - a click on a column header → the sorted rows painted (from the pointer's event);
+ *
+ * "Painted" is the first frame after the DOM changed (requestAnimationFrame,
+ * then a task). Also checks how many images a full listing returns, for
+ * Hangar and lxc (LXD 5.0 drops images from a listing when its database is
+ * slow). Prints ratios and goals; writes bench-output/scale.json.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM_LAUNCH_OPTIONS } from '../e2e/chromium.js';
+import { dispatch } from '../electron/dispatch.js';
+import { createHangar } from '../electron/hangar.js';
+import { plaintextCodec } from '../electron/remotes/identity.js';
+import { startWebMode } from '../electron/web.js';
+import { startDaemon } from '../scripts/sandbox/daemon.js';
+import { loadTinyImages } from './load-images.js';
+import { median, percentile, time } from './measure.js';
+
+const IMAGES = Number(process.env.SCALE_IMAGES ?? 5000);
+const RUNS = Number(process.env.SCALE_RUNS ?? 3);
+const CONCURRENCY = Number(process.env.SCALE_CONCURRENCY ?? 8);
+const PROJECT = 'scale';
+const STATUS = `${IMAGES} of ${IMAGES} images`;
+
+/**
+ * Runs in the page before its scripts (a string: the bench is not typed for the DOM). Records when
+ * the full count is first painted, and measures input → painted change for one armed check.
+ */
+const PAGE_PROBE = `(() => {
+  const afterPaint = (callback) => requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => callback(performance.now());
+    channel.port2.postMessage(null);
+  });
+  const countStatus = () => [...document.querySelectorAll('[role=status]')]
+    .find((node) => /^\\d+ of \\d+ images$/.test(node.textContent ?? ''));
+  const firstRow = () => document.querySelector('[role=grid][aria-label=Images] [role=row][aria-rowindex="2"]');
+  const bench = { listed: undefined, input: undefined, pending: undefined };
+  window.__hangarBench = bench;
+  for (const type of ['keydown', 'pointerdown'])
+    window.addEventListener(type, (event) => { bench.input = event.timeStamp; }, true);
+  const listing = new MutationObserver(() => {
+    if (countStatus()?.textContent !== ${JSON.stringify(STATUS)}) return;
+    listing.disconnect();
+    afterPaint((now) => { bench.listed = now; });
+  });
+  listing.observe(document, { subtree: true, childList: true, characterData: true });
+  bench.arm = (kind) => {
+    const read = kind === 'count' ? () => countStatus()?.textContent : () => firstRow()?.textContent;
+    const before = read();
+    bench.input = undefined;
+    bench.pending = new Promise((resolve) => {
+      const observer = new MutationObserver(() => {
+        const now = read();
+        if (now === before || now === undefined) return;
+        observer.disconnect();
+        afterPaint((painted) => resolve({ ms: painted - (bench.input ?? painted), text: now }));
+      });
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+      setTimeout(() => { observer.disconnect(); resolve({ ms: NaN, text: before }); }, 10000);
+    });
+  };
+})()`;
+
+interface Change {
+  ms: number;
+  text: string;
+}
+
+async function measureChange(
+  page: Page,
+  kind: 'count' | 'rows',
+  act: () => Promise<void>,
+): Promise<Change> {
+  await page.evaluate(`window.__hangarBench.arm(${JSON.stringify(kind)})`);
+  await act();
+  return page.evaluate<Change>('window.__hangarBench.pending');
+}
+
+const stats = (values: number[]) => ({
+  median: median(values),
+  p95: percentile(values, 0.95),
+  max: Math.max(...values),
+  samples: values,
+});
+
+const dir = await mkdtemp(join(tmpdir(), 'hangar-bench-scale-'));
+const daemon = await startDaemon(join(dir, 'lxd'));
+const env = { ...process.env, LXD_DIR: daemon.dir, HANGAR_DATA_DIR: join(dir, 'hangar-data') };
+const lxc = (...args: string[]) => daemon.lxc(args);
+const lines = (text: string) => text.split('\n').filter((line) => line !== '').length;
+
+try {
+  console.log(
+    `Loading ${IMAGES} tiny images into project "${PROJECT}" (LXD API, ${CONCURRENCY} uploads at once)…`,
+  );
+  const loadMs = await loadTinyImages({
+    daemon,
+    dir,
+    project: PROJECT,
+    count: IMAGES,
+    concurrency: CONCURRENCY,
+    onProgress: (loaded) => process.stdout.write(`  ${loaded} loaded\n`),
+  });
+  console.log(
+    `Loaded in ${(loadMs / 1000).toFixed(1)} s (${((IMAGES * 1000) / loadMs).toFixed(0)} images/s).\n`,
+  );
+
+  // Full listings: does every image come back? (LXD 5.0 can drop some when its database is slow.)
+  const hangar = await createHangar({
+    env,
+    dataDir: env.HANGAR_DATA_DIR,
+    secrets: plaintextCodec('benchmark'),
+  });
+  const counts = { hangar: [] as number[], lxc: [] as number[] };
+  for (let i = 0; i < RUNS; i++) {
+    const envelope = await dispatch(hangar.handlers, 'images.list', {
+      remote: 'local',
+      project: PROJECT,
+    });
+    if (!envelope.ok) throw new Error(envelope.error.message);
+    counts.hangar.push((envelope.value as unknown[]).length);
+    counts.lxc.push(
+      lines(await lxc('image', 'list', '--project', PROJECT, '--format', 'csv', '-c', 'f')),
+    );
+  }
+  await hangar.close();
+  console.log(
+    `full listings of ${IMAGES}: hangar ${counts.hangar.join(', ')}; lxc ${counts.lxc.join(', ')}`,
+  );
+
+  const lxcList: number[] = [];
+  const lxcFilter: number[] = [];
+  let lxcFilterCount = 0;
+  for (let i = 0; i < RUNS; i++) {
+    lxcList.push(await time(() => lxc('image', 'list', '--project', PROJECT)));
+    lxcFilter.push(
+      await time(async () => {
+        lxcFilterCount = lines(
+          await lxc('image', 'list', '--project', PROJECT, 'bench/7', '--format', 'csv', '-c', 'f'),
+        );
+      }),
+    );
+  }
+
+  const web = await startWebMode({ env, staticDir: 'dist/renderer' });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
+  const opens: number[] = [];
+  const keystrokes: number[] = [];
+  const sorts: number[] = [];
+  const sortStates: string[] = [];
+  let uiFilterCount = '';
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      await context.addInitScript(PAGE_PROBE);
+      const page = await context.newPage();
+      await page.goto(`${web.url}#project=${PROJECT}`);
+      await page.getByRole('status').filter({ hasText: STATUS }).waitFor({ timeout: 300_000 });
+      await page.waitForFunction('window.__hangarBench.listed !== undefined');
+      opens.push(await page.evaluate<number>('window.__hangarBench.listed'));
+
+      if (i === 0) {
+        const filter = page.getByRole('searchbox', { name: 'Filter images' });
+        // "bench/" keeps every image (each has the alias bench/<n>). Then every keystroke changes
+        // the count: a digit narrows the list to the aliases bench/<digit>…, Backspace restores it.
+        // (A bare digit would not: it matches any fingerprint that contains it.)
+        await filter.fill('bench/');
+        await page.getByRole('status').filter({ hasText: STATUS }).waitFor();
+        for (const digit of '7319250864') {
+          const narrowed = await measureChange(page, 'count', () => page.keyboard.press(digit));
+          keystrokes.push(narrowed.ms);
+          if (digit === '7') uiFilterCount = narrowed.text;
+          const restored = await measureChange(page, 'count', () =>
+            page.keyboard.press('Backspace'),
+          );
+          keystrokes.push(restored.ms);
+        }
+        // Two clicks on each of three columns (ascending, then descending): the first row
+        // changes every time, and moving to the next column replaces the sort.
+        for (const name of ['DESCRIPTION', 'UPLOAD DATE', 'FINGERPRINT']) {
+          const header = page.getByRole('button', { name, exact: true });
+          for (let click = 0; click < 2; click++) {
+            const sorted = await measureChange(page, 'rows', () => header.click());
+            sorts.push(sorted.ms);
+            sortStates.push(
+              `${name} ${(await page.getByRole('columnheader', { name }).getAttribute('aria-sort')) ?? '?'}`,
+            );
+          }
+        }
+      }
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    await web.close();
+  }
+
+  const list = median(lxcList);
+  const filterCli = median(lxcFilter);
+  const key = stats(keystrokes.filter(Number.isFinite));
+  const sort = stats(sorts.filter(Number.isFinite));
+  const rows = [
+    {
+      work: `open page → "${STATUS}" painted`,
+      hangarMs: median(opens),
+      lxcMs: list,
+      lxcCommand: 'lxc image list --project scale',
+      goal: 'ratio ≤ 0.25',
+      met: median(opens) / list <= 0.25,
+    },
+    {
+      work: 'keystroke in "Filter images" → count painted',
+      hangarMs: key.median,
+      hangarP95Ms: key.p95,
+      lxcMs: filterCli,
+      lxcCommand: 'lxc image list --project scale bench/7',
+      goal: 'median ≤ 16 ms, p95 ≤ 33 ms',
+      met: key.median <= 16 && key.p95 <= 33,
+    },
+    {
+      work: 'click on a column header → sorted rows painted',
+      hangarMs: sort.median,
+      hangarP95Ms: sort.p95,
+      lxcMs: list,
+      lxcCommand: 'lxc image list --project scale (no sorting in lxc)',
+      goal: 'median ≤ 16 ms, p95 ≤ 33 ms',
+      met: sort.median <= 16 && sort.p95 <= 33,
+    },
+  ];
+  console.log(`\nLocal LXD at ${IMAGES} images, web mode in Chromium (medians of ${RUNS} opens)`);
+  console.log(
+    `${'work'.padEnd(50)} ${'hangar'.padStart(10)} ${'p95'.padStart(9)} ${'lxc'.padStart(10)} ${'ratio'.padStart(7)}  goal`,
+  );
+  for (const row of rows)
+    console.log(
+      `${row.work.padEnd(50)} ${`${row.hangarMs.toFixed(1)} ms`.padStart(10)} ${(row.hangarP95Ms === undefined ? '' : `${row.hangarP95Ms.toFixed(1)} ms`).padStart(9)} ${`${row.lxcMs.toFixed(0)} ms`.padStart(10)} ${(row.hangarMs / row.lxcMs).toFixed(3).padStart(7)}  ${row.goal}: ${row.met ? 'met' : 'NOT MET'}`,
+    );
+  console.log(
+    `sorted: ${sortStates.join(', ')}\nopens: ${opens.map((ms) => ms.toFixed(0)).join(', ')} ms; filter "bench/7": UI "${uiFilterCount}", lxc ${lxcFilterCount} images`,
+  );
+  await mkdir('bench-output', { recursive: true });
+  await writeFile(
+    'bench-output/scale.json',
+    `${JSON.stringify(
+      {
+        images: IMAGES,
+        load: { ms: loadMs, concurrency: CONCURRENCY, method: 'LXD API over the unix socket' },
+        fullListings: { expected: IMAGES, ...counts },
+        filterBench7: { ui: uiFilterCount, lxc: lxcFilterCount },
+        opens,
+        keystrokes: key,
+        sorts: sort,
+        sortStates,
+        lxc: { list: lxcList, filter: lxcFilter },
+        rows,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log('Written to bench-output/scale.json');
+} finally {
+  await daemon.stop({ removeFiles: true });
+  await rm(dir, { recursive: true, force: true });
+}

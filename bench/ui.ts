@@ -1,0 +1,359 @@
+/**
+ * `npm run bench` (UI part): what a user sees, through the real UI in web
+ * mode in Chromium, next to `lxc` in the same run, on a simplestreams
+ * catalog of BENCH_VERSIONS versions (default 10,000) served on loopback:
+ *
+ * - add the remote through the UI → all rows listed, vs `lxc image list <remote>:` (cold)
+ * - the same catalog already loaded: a new window on the running app → painted rows
+ * - switching back to a remote whose list is loaded → painted rows
+ * - a keystroke in "Filter images" → count and rows painted (median and p95)
+ * - the renderer's JS heap and the main process's RSS with the catalog on screen
+ *
+ * Times are measured in the page (performance.now() at the frame after the
+ * status shows "N of N images" and a row is in the grid). Writes
+ * bench-output/ui.json. The services run in this process (createHangar and
+ * the web bridge, as `npm start -- --web` wires them), so the RSS reported
+ * includes the small Playwright client.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_LAUNCH_OPTIONS } from '../e2e/chromium.js';
+import { startBridge } from '../electron/bridge/server.js';
+import { createHangar, type Hangar } from '../electron/hangar.js';
+import { plaintextCodec } from '../electron/remotes/identity.js';
+import { createSelfSignedCertificate } from '../electron/tls/certificate.js';
+import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
+import { startSimplestreamsServer } from '../scripts/simplestreams/server.js';
+import { median, percentile, time } from './measure.js';
+
+const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10_000);
+const VERSIONS_PER_PRODUCT = 5;
+const RUNS = Number(process.env.BENCH_UI_RUNS ?? 3);
+const KEYSTROKES = 30;
+const TIMEOUT = 300_000;
+const run = promisify(execFile);
+
+interface Row {
+  work: string;
+  lxcMs: number | null;
+  hangarMs: number;
+  ratio: number | null;
+  goal: string;
+  samples: number[];
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'hangar-bench-ui-'));
+const generated = generateCatalog({
+  products: Math.ceil(VERSIONS / VERSIONS_PER_PRODUCT),
+  versionsPerProduct: VERSIONS_PER_PRODUCT,
+});
+const small = generateCatalog({ products: 4, versionsPerProduct: 2 });
+// One certificate for both servers: one CA to trust.
+const identity = await createSelfSignedCertificate({
+  commonName: '127.0.0.1',
+  usage: 'server',
+  hosts: ['127.0.0.1'],
+});
+const server = await startSimplestreamsServer({ files: generated.files, identity });
+const smallServer = await startSimplestreamsServer({ files: small.files, identity });
+const caFile = join(dir, 'ca.pem');
+await writeFile(caFile, server.ca);
+
+/** A fresh lxc client (own config and cache) trusting the bench server through SSL_CERT_FILE. */
+async function lxcClient(name: string): Promise<() => Promise<number>> {
+  const env = { ...process.env, LXD_CONF: join(dir, name), SSL_CERT_FILE: caFile };
+  await run(
+    'lxc',
+    ['remote', 'add', 'bench', server.url, '--protocol', 'simplestreams', '--public'],
+    {
+      env,
+    },
+  );
+  return async () => {
+    // Every default column, as CSV: lxc's table renderer alone takes seconds at 20k rows.
+    const { stdout } = await run('lxc', ['image', 'list', 'bench:', '--format', 'csv'], {
+      env,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return stdout.split('\n').filter((line) => line !== '').length;
+  };
+}
+
+interface Running {
+  hangar: Hangar;
+  url: string;
+  close: () => Promise<void>;
+}
+
+async function startHangar(dataDir: string): Promise<Running> {
+  const env = { LXD_DIR: join(dir, 'no-lxd'), LXD_CONF: join(dir, 'no-lxc'), HOME: dir };
+  const hangar = await createHangar({
+    env,
+    dataDir,
+    secrets: plaintextCodec('benchmark'),
+    extraCa: server.ca,
+  });
+  const bridge = await startBridge({ hangar, staticDir: 'dist/renderer' });
+  return {
+    hangar,
+    url: bridge.url,
+    close: async () => {
+      await bridge.close();
+      await hangar.close();
+    },
+  };
+}
+
+/**
+ * Installed in every page: `__hangarPainted(min)` resolves with
+ * performance.now() at the frame after the status reads "N of N images"
+ * (N ≥ min, nothing filtered) and the grid has a row. A string, so no bundler helper leaks into the page.
+ */
+const PAINT_PROBE = `
+window.__hangarInput = NaN;
+document.addEventListener('click', () => { window.__hangarInput = performance.now(); }, true);
+document.addEventListener('keydown', () => { window.__hangarInput = performance.now(); }, true);
+window.__hangarPainted = (min, max) => new Promise((resolve) => {
+  const check = () => {
+    const status = Array.from(document.querySelectorAll('[role=status]')).some((e) => {
+      const match = /^(\\d+) of (\\d+) images$/.exec(e.textContent || '');
+      return match !== null && match[1] === match[2] && Number(match[1]) >= min && Number(match[1]) <= max;
+    });
+    const row = document.querySelector('[role=grid] [role=gridcell]');
+    if (status && row) requestAnimationFrame(() => resolve(performance.now()));
+    else requestAnimationFrame(check);
+  };
+  check();
+});
+`;
+
+const painted = (page: Page, min: number, max = 1e9): Promise<number> =>
+  Promise.race([
+    page.evaluate<number>(`window.__hangarPainted(${min}, ${max})`),
+    new Promise<number>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`no list of ${min} to ${max} images painted in time`)),
+        TIMEOUT,
+      ).unref(),
+    ),
+  ]);
+/** When the page received the last click or key (so Playwright's own round trips do not count). */
+const input = (page: Page): Promise<number> => page.evaluate<number>('window.__hangarInput');
+const progress = (text: string) => console.log(`  … ${text}`);
+const shown = async (page: Page): Promise<number> =>
+  Number(/^(\d+)/.exec((await page.getByRole('status').first().textContent()) ?? '')?.[1]);
+
+async function addRemoteThroughUi(page: Page, name: string, url: string): Promise<void> {
+  const nav = page.getByRole('navigation', { name: 'Remotes' });
+  await nav.getByRole('button', { name: 'Add remote' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add remote' });
+  await dialog.getByRole('textbox', { name: 'Name' }).fill(name);
+  await dialog.getByRole('radio', { name: 'Simplestreams image server' }).check();
+  await dialog.getByRole('textbox', { name: 'Address' }).fill(url);
+}
+
+async function openPage(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByRole('navigation', { name: 'Remotes' }).waitFor({ timeout: TIMEOUT });
+  return page;
+}
+
+// Every version has at least one image (most have a container and a VM).
+const allRows = generated.versions;
+let total = 0;
+const rows: Row[] = [];
+const row = (work: string, samples: number[], lxc: number[] | null, goal: string) => {
+  const hangarMs = median(samples);
+  const lxcMs = lxc === null ? null : median(lxc);
+  rows.push({
+    work,
+    lxcMs,
+    hangarMs,
+    ratio: lxcMs === null ? null : hangarMs / lxcMs,
+    goal,
+    samples,
+  });
+};
+
+let memory = { rendererHeapMb: NaN, mainRssMb: NaN };
+let browser: Browser | undefined;
+let running: Running | undefined;
+try {
+  console.log(
+    `\nUI bench: simplestreams catalog of ${generated.versions} versions on ${server.url}`,
+  );
+  browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
+
+  // (a) Add the remote through the UI → all rows listed; lxc cold, each run with nothing cached.
+  const add: number[] = [];
+  const lxcCold: number[] = [];
+  let lxcCount = 0;
+  let lxcWarm: (() => Promise<number>) | undefined;
+  for (let i = 0; i < RUNS; i++) {
+    await running?.close();
+    running = await startHangar(join(dir, `hangar-${i}`));
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    if (i < RUNS - 1) {
+      const page = await openPage(context, running.url);
+      await page.evaluate(PAINT_PROBE);
+      await addRemoteThroughUi(page, 'bench', server.url);
+      await page
+        .getByRole('dialog', { name: 'Add remote' })
+        .getByRole('button', { name: 'Add', exact: true })
+        .click();
+      const end = await painted(page, allRows);
+      add.push(end - (await input(page)));
+      total = await shown(page);
+      progress(`run ${i + 1}: added and listed ${total} rows`);
+      await context.close();
+    } else {
+      // The last run keeps going: the rest of the bench uses this app and this window.
+      const page = await openPage(context, running.url);
+      await page.evaluate(PAINT_PROBE);
+      await addRemoteThroughUi(page, 'bench', server.url);
+      await page
+        .getByRole('dialog', { name: 'Add remote' })
+        .getByRole('button', { name: 'Add', exact: true })
+        .click();
+      const end = await painted(page, allRows);
+      add.push(end - (await input(page)));
+      total = await shown(page);
+      progress(`run ${i + 1}: added and listed ${total} rows`);
+      await measureLoaded(context, page, running);
+    }
+    const lxc = await lxcClient(`lxc-${i}`);
+    lxcCold.push(await time(async () => (lxcCount = await lxc())));
+    lxcWarm = lxc;
+  }
+  row(`add remote → all ${total} rows listed`, add, lxcCold, '≤ 0.25× lxc');
+  // Moved before (b) in the table; (b)–(e) were pushed by measureLoaded.
+  const added = rows.pop();
+  if (added !== undefined) rows.unshift(added);
+  if (lxcWarm !== undefined) {
+    const warm: number[] = [];
+    for (let i = 0; i < RUNS; i++) warm.push(await time(() => lxcWarm()));
+    const newWindow = rows.find((entry) => entry.work.startsWith('new window'));
+    if (newWindow !== undefined) {
+      newWindow.lxcMs = median(warm);
+      newWindow.ratio = newWindow.hangarMs / newWindow.lxcMs;
+    }
+  }
+  if (lxcCount !== total) console.log(`note: lxc listed ${lxcCount} rows, Hangar ${total}`);
+
+  await mkdir('bench-output', { recursive: true });
+  await writeFile(
+    'bench-output/ui.json',
+    JSON.stringify({ versions: generated.versions, images: total, rows, memory }, null, 2),
+  );
+  console.log('');
+  for (const entry of rows)
+    console.log(
+      `${entry.work.padEnd(52)} hangar ${entry.hangarMs.toFixed(1).padStart(8)} ms   lxc ${
+        entry.lxcMs === null ? '       –' : entry.lxcMs.toFixed(1).padStart(8)
+      } ms   ratio ${entry.ratio === null ? '   –' : entry.ratio.toFixed(2)}   goal ${entry.goal}`,
+    );
+  console.log(
+    `memory with ${total} rows on screen: renderer JS heap ${memory.rendererHeapMb.toFixed(1)} MB, main-process RSS ${memory.mainRssMb.toFixed(1)} MB (this process: services, bridge and the Playwright client)`,
+  );
+  console.log('written to bench-output/ui.json');
+} finally {
+  await browser?.close();
+  await running?.close();
+  await server.close();
+  await smallServer.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** (b)–(e), on a running app whose window lists the catalog. */
+async function measureLoaded(context: BrowserContext, page: Page, app: Running): Promise<void> {
+  // (b) A new window on the running app: from navigation start to painted rows.
+  const windows: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const next = await context.newPage();
+    await next.addInitScript(PAINT_PROBE);
+    // The fragment survives the token link's redirect: the window opens on the catalog.
+    await next.goto(`${app.url}#remote=bench&project=default`);
+    windows.push(await painted(next, allRows));
+    if (process.env.BENCH_UI_DEBUG !== undefined)
+      console.log(
+        await next.evaluate(
+          `performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/')).map((e) => e.name.split('/').pop() + ' ' + Math.round(e.startTime) + '→' + Math.round(e.responseEnd)).join('\\n')`,
+        ),
+      );
+    await next.close();
+  }
+  row('new window on the running app → painted rows', windows, null, '≤ 600 ms');
+  progress('new windows measured');
+
+  // (c) Switch to a small remote, then back to the loaded catalog.
+  await addRemoteThroughUi(page, 'other', smallServer.url);
+  await page
+    .getByRole('dialog', { name: 'Add remote' })
+    .getByRole('button', { name: 'Add', exact: true })
+    .click();
+  await painted(page, 1, 1000);
+  const nav = page.getByRole('navigation', { name: 'Remotes' });
+  const switches: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    await nav.getByRole('link', { name: 'bench', exact: true }).click();
+    const end = await painted(page, allRows);
+    switches.push(end - (await input(page)));
+    await nav.getByRole('link', { name: 'other', exact: true }).click();
+    await painted(page, 1, 1000);
+  }
+  await nav.getByRole('link', { name: 'bench', exact: true }).click();
+  await painted(page, allRows);
+  row('switch back to a loaded remote → painted rows', switches, null, '≤ 150 ms');
+  progress('switches measured');
+
+  // (d) Keystrokes in "Filter images": each one changes the count (a term, then erased).
+  const filter = page.getByRole('searchbox', { name: 'Filter images' });
+  await filter.focus();
+  const keys: number[] = [];
+  for (let i = 0; i < KEYSTROKES; i++) {
+    const before = (await page.getByRole('status').first().textContent()) ?? '';
+    const key = i % 2 === 0 ? 'k' : 'Backspace';
+    await page.keyboard.press(key);
+    const end = await page.evaluate<number>(`new Promise((resolve) => {
+      const before = ${JSON.stringify(before)};
+      const check = () => {
+        const status = document.querySelector('[role=status]');
+        if (status && status.textContent !== before) requestAnimationFrame(() => resolve(performance.now()));
+        else requestAnimationFrame(check);
+      };
+      check();
+    })`);
+    keys.push(end - (await input(page)));
+  }
+  const keyRow: Row = {
+    work: `keystroke in Filter images → count + rows (${total} rows)`,
+    lxcMs: null,
+    hangarMs: median(keys),
+    ratio: null,
+    goal: 'median ≤ 16 ms, p95 ≤ 33 ms',
+    samples: keys,
+  };
+  rows.push(keyRow);
+  rows.push({
+    work: '  the same keystrokes, p95',
+    lxcMs: null,
+    hangarMs: percentile(keys, 0.95),
+    ratio: null,
+    goal: '≤ 33 ms',
+    samples: [],
+  });
+
+  // (e) Memory with the catalog on screen.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+  memory = {
+    rendererHeapMb: heap.usedSize / 1e6,
+    mainRssMb: process.memoryUsage().rss / 1e6,
+  };
+}

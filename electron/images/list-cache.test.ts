@@ -1,0 +1,158 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LxdImage } from '../../shared/lxd.js';
+import { generateCatalog } from '../../scripts/simplestreams/catalog-generator.js';
+import { startSimplestreamsServer } from '../../scripts/simplestreams/server.js';
+import { dispatch } from '../dispatch.js';
+import { createHangar } from '../hangar.js';
+import { plaintextCodec } from '../remotes/identity.js';
+import { ListCache, type CachedList } from './list-cache.js';
+
+const image = (digit: string): LxdImage => ({ fingerprint: digit.repeat(64) }) as LxdImage;
+const fingerprints = (list: CachedList | null) => list?.images.map((entry) => entry.fingerprint);
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hangar-list-cache-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ListCache', () => {
+  it('keeps the last list of each remote and project, 0600 in 0700 directories', async () => {
+    const cache = new ListCache(dir);
+    expect(await cache.read('one', 'default', 'https://a')).toBeNull();
+    await cache.write('one', 'default', 'https://a', [image('a'), image('b')]);
+    await cache.write('one', 'other', 'https://a', [image('c')]);
+    await cache.write('two', 'default', 'https://b', [image('d')]);
+    expect(fingerprints(await cache.read('one', 'default', 'https://a'))).toEqual([
+      'a'.repeat(64),
+      'b'.repeat(64),
+    ]);
+    expect(fingerprints(await cache.read('one', 'other', 'https://a'))).toEqual(['c'.repeat(64)]);
+    expect(fingerprints(await cache.read('two', 'default', 'https://b'))).toEqual(['d'.repeat(64)]);
+    const read = await cache.read('one', 'default', 'https://a');
+    expect(Date.parse(read?.fetchedAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
+    expect((await stat(join(dir, 'one'))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, 'one', 'default.json'))).mode & 0o777).toBe(0o600);
+    // Replaced atomically: no temporary file is left.
+    await cache.write('one', 'default', 'https://a', [image('e')]);
+    expect(await readdir(join(dir, 'one'))).toEqual(['default.json', 'other.json']);
+    expect(fingerprints(await cache.read('one', 'default', 'https://a'))).toEqual(['e'.repeat(64)]);
+  });
+
+  it('never answers with another remote, project or address', async () => {
+    const cache = new ListCache(dir);
+    await cache.write('one', 'default', 'https://a', [image('a')]);
+    // The same name now at another address (removed and added again elsewhere).
+    expect(await cache.read('one', 'default', 'https://other')).toBeNull();
+    expect(await cache.read('one', 'x', 'https://a')).toBeNull();
+    expect(await cache.read('two', 'default', 'https://a')).toBeNull();
+    // A file copied under another name is not that name's list.
+    await writeFile(
+      join(dir, 'one', 'copied.json'),
+      await readFile(join(dir, 'one', 'default.json')),
+    );
+    expect(await cache.read('one', 'copied', 'https://a')).toBeNull();
+    // Damaged files count as no copy.
+    await writeFile(join(dir, 'one', 'default.json'), '{"version":1,');
+    expect(await cache.read('one', 'default', 'https://a')).toBeNull();
+  });
+
+  it('keeps names inside its directory', async () => {
+    const cache = new ListCache(join(dir, 'lists'));
+    await cache.write('..', '../../escape', 'https://a', [image('a')]);
+    await cache.write('.', 'a/b', 'https://a', [image('b')]);
+    expect(await readdir(dir)).toEqual(['lists']);
+    expect(fingerprints(await cache.read('..', '../../escape', 'https://a'))).toEqual([
+      'a'.repeat(64),
+    ]);
+    expect(fingerprints(await cache.read('.', 'a/b', 'https://a'))).toEqual(['b'.repeat(64)]);
+  });
+
+  it('is bounded: big lists are not kept, and the oldest lists go', async () => {
+    const cache = new ListCache(dir, { maxBytes: 1000, maxLists: 2 });
+    await cache.write('one', 'default', 'https://a', [image('a')]);
+    await cache.write(
+      'one',
+      'default',
+      'https://a',
+      Array.from({ length: 50 }, () => image('b')),
+    );
+    // Too big: the older copy is dropped too, never shown for a newer list.
+    expect(await cache.read('one', 'default', 'https://a')).toBeNull();
+    await cache.write('a', 'default', 'https://a', [image('a')]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await cache.write('b', 'default', 'https://a', [image('b')]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await cache.write('c', 'default', 'https://a', [image('c')]);
+    expect(await cache.read('a', 'default', 'https://a')).toBeNull();
+    expect(await cache.read('b', 'default', 'https://a')).not.toBeNull();
+    expect(await cache.read('c', 'default', 'https://a')).not.toBeNull();
+  });
+
+  it('drops the lists of remotes that are gone', async () => {
+    const cache = new ListCache(dir);
+    await cache.write('one', 'default', 'https://a', [image('a')]);
+    await cache.write('two', 'default', 'https://b', [image('b')]);
+    await cache.keepOnly(['two']);
+    expect(await cache.read('one', 'default', 'https://a')).toBeNull();
+    expect(await cache.read('two', 'default', 'https://b')).not.toBeNull();
+    await cache.dropRemote('two');
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('images.cached', () => {
+  it('answers the last images.list of a remote, and forgets it when the remote is removed or renamed', async () => {
+    const catalog = generateCatalog({ products: 3, versionsPerProduct: 2 });
+    const server = await startSimplestreamsServer({ files: catalog.files });
+    const dataDir = join(dir, 'data');
+    const hangar = await createHangar({
+      env: { LXD_DIR: join(dir, 'no-lxd'), LXD_CONF: join(dir, 'no-lxc') },
+      dataDir,
+      secrets: plaintextCodec('test'),
+      extraCa: server.ca,
+    });
+    const call = async (name: Parameters<typeof dispatch>[1], input: unknown) => {
+      const envelope = await dispatch(hangar.handlers, name, input);
+      if (!envelope.ok) throw new Error(envelope.error.message);
+      return envelope.value;
+    };
+    const cached = async (remote: string) =>
+      (await call('images.cached', { remote, project: 'default' })) as CachedList | null;
+    const until = async (check: () => Promise<boolean>) => {
+      for (let i = 0; i < 100 && !(await check()); i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    try {
+      await call('remotes.add', { protocol: 'simplestreams', name: 'cat', addr: server.url });
+      expect(await cached('cat')).toBeNull();
+      const listed = (await call('images.list', {
+        remote: 'cat',
+        project: 'default',
+      })) as LxdImage[];
+      expect(listed.length).toBeGreaterThan(0);
+      await until(async () => (await cached('cat')) !== null);
+      expect((await cached('cat'))?.images).toEqual(listed);
+      expect(await cached('nowhere')).toBeNull();
+
+      await call('remotes.rename', { remote: 'cat', newName: 'renamed' });
+      await until(async () => (await readdir(join(dataDir, 'cache', 'lists'))).length === 0);
+      expect(await readdir(join(dataDir, 'cache', 'lists'))).toEqual([]);
+      expect(await cached('renamed')).toBeNull();
+
+      await call('images.list', { remote: 'renamed', project: 'default' });
+      await until(async () => (await cached('renamed')) !== null);
+      await call('remotes.remove', { remote: 'renamed' });
+      await until(async () => (await readdir(join(dataDir, 'cache', 'lists'))).length === 0);
+      expect(await readdir(join(dataDir, 'cache', 'lists'))).toEqual([]);
+    } finally {
+      await hangar.close();
+      await server.close();
+    }
+  });
+});
