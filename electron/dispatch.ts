@@ -40,6 +40,8 @@ const webRefusals: { [N in keyof typeof calls]?: (input: CallInput<N>) => string
       : undefined,
   'images.export': () =>
     'In web mode exports are downloaded by the browser (Export… → Download); Hangar does not write into folders for a web page.',
+  'images.exportSimplestreams': () =>
+    'In web mode Hangar does not write a simplestreams tree into a folder on this machine: use the desktop app, or export each image (Export… → Download) and lay out the tree on your web server.',
   'app.chooseFolder': () => 'Web mode has no folder picker.',
 };
 

@@ -6,15 +6,18 @@ import { join } from 'node:path';
 import type { Handlers, OperationSummary, StreamInput } from '../shared/contract.js';
 import { EventHub } from './event-hub.js';
 import type { LxdClientLimits } from './lxd/client.js';
+import { ListCache } from './images/list-cache.js';
 import { imageHandlers } from './images/service.js';
 import { downloadExport, type DownloadSink } from './images/export.js';
 import { StagedUploads, uploadLimitsFromEnv } from './images/staged-uploads.js';
 import { updateHandlers } from './images/updates-service.js';
+import { instanceHandlers } from './instances/service.js';
 import { Operations } from './operations/registry.js';
 import { operationHandlers } from './operations/service.js';
 import type { SecretCodec } from './remotes/identity.js';
 import { RemoteRegistry, type FolderChooser } from './remotes/registry.js';
 import { remoteHandlers } from './remotes/service.js';
+import { sharingHandlers } from './streams-export/service.js';
 
 export interface HangarOptions {
   env: NodeJS.ProcessEnv;
@@ -56,15 +59,24 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
     uploadLimitsFromEnv(options.env),
   );
   const updates = updateHandlers(remotes, operations);
+  // Every remote's last list; a removed or renamed remote's lists go with it.
+  const lists = new ListCache(join(options.dataDir, 'cache', 'lists'));
+  void lists.keepOnly(remotes.list().map(({ name }) => name));
+  events.subscribe((message) => {
+    if (message.event === 'remotes.changed')
+      void lists.keepOnly(message.payload.remotes.map(({ name }) => name));
+  });
   void remotes.connectAll();
   // Electron's quit and a signal handler may both close: once is enough.
   let closing: Promise<void> | undefined;
   return {
     handlers: {
       ...remoteHandlers(remotes),
-      ...imageHandlers(remotes, operations, uploads),
+      ...imageHandlers(remotes, operations, uploads, lists),
       ...operationHandlers(remotes, operations),
+      ...instanceHandlers(remotes, operations),
       ...updates.handlers,
+      ...sharingHandlers(remotes, operations),
     },
     events,
     uploads,

@@ -14,6 +14,8 @@ import type { AliasEntry } from './images/changes.js';
 import { PROPERTY_KEY_MAX, PROPERTY_VALUE_MAX } from './images/document.js';
 import type { LxdImage } from './lxd.js';
 import { REMOTE_NAME_PATTERN, REMOTE_NAME_RULE } from './remote-name.js';
+import { publishCompressions } from './instances/publish.js';
+import type { ShareInfo } from './sharing.js';
 
 const remoteName = z.string().min(1).max(128);
 const projectName = z.string().min(1).max(63);
@@ -97,12 +99,36 @@ export type RemoteStatus =
       certificate?: { pinned: string; presented: string };
     };
 
-export type OperationKind = 'copy' | 'import' | 'export' | 'launch' | 'delete' | 'refresh';
+export type OperationKind =
+  'copy' | 'import' | 'export' | 'launch' | 'delete' | 'refresh' | 'publish';
+
+/** An instance as the Instances view lists it (`lxc list` plus its base image and snapshots). */
+export interface InstanceSummary {
+  name: string;
+  type: 'container' | 'virtual-machine';
+  /** LXD's status: Running, Stopped, Frozen, Error… */
+  status: string;
+  ephemeral: boolean;
+  description: string;
+  /** `volatile.base_image`: the image it was created from (null when LXD did not record one). */
+  baseImage: string | null;
+  snapshots: { name: string; created_at: string }[];
+  created_at: string;
+  /** The instance's own config (not expanded from profiles), for key=value filters. */
+  config: Record<string, string>;
+}
 
 /** An image with the ETag LXD gave it: an edit sends it back (If-Match). */
 export interface ImageForEdit {
   image: LxdImage;
   etag: string;
+}
+
+/** The last list Hangar received for a remote and project, painted while it asks again. */
+export interface CachedImageList {
+  images: LxdImage[];
+  /** ISO time the server sent it. */
+  fetchedAt: string;
 }
 
 /** What the user may do with the images of a remote and project, and why not. */
@@ -273,6 +299,8 @@ export const calls = {
     z.object({ names: z.array(remoteName).max(1000) }).strict(),
   ),
   'remotes.dismissLxcImport': returns<null>()(z.object({}).strict()),
+  /** How others use this server's public images: lxc remote add, core.https_address. */
+  'remotes.shareInfo': returns<ShareInfo>()(onRemote),
   'app.info': returns<AppInfo>()(z.object({}).strict()),
   /** The OS's folder picker (desktop app only); null when the user closed it. */
   'app.chooseFolder': returns<string | null>()(
@@ -282,6 +310,8 @@ export const calls = {
   ),
   'projects.list': returns<string[]>()(onRemote),
   'images.list': returns<LxdImage[]>()(inProject),
+  /** The last list Hangar received (kept on disk), or null: painted at once, then images.list. */
+  'images.cached': returns<CachedImageList | null>()(inProject),
   'images.get': returns<LxdImage>()(inProject.extend({ fingerprint })),
   'images.aliases': returns<AliasEntry[]>()(inProject),
   /** The image and its ETag, for an edit. */
@@ -339,6 +369,10 @@ export const calls = {
       properties: propertyMap,
     }),
   ),
+  /** Writes the images as a static simplestreams tree into a folder (new versions only). */
+  'images.exportSimplestreams': returns<OperationSummary>()(
+    inProject.extend({ fingerprints, directory: absolutePath }),
+  ),
   /** `lxc image import <url>`: LXD fetches it (LXD-Image-URL / LXD-Image-Hash). */
   'images.importUrl': returns<OperationSummary>()(
     inProject.extend({
@@ -358,6 +392,47 @@ export const calls = {
         ephemeral: z.boolean(),
         profiles: z.array(z.string().min(1).max(63)).max(32).optional(),
         start: z.boolean(),
+      })
+      .strict(),
+  ),
+  /** `lxc list`: the instances of a project, with their base image and snapshots. */
+  'instances.list': returns<InstanceSummary[]>()(
+    z.object({ remote: remoteName, project: projectName.optional() }).strict(),
+  ),
+  /** `lxc publish`: an instance or a snapshot as an image, on any LXD remote and project. */
+  'instances.publish': returns<OperationSummary>()(
+    z
+      .object({
+        source: z
+          .object({
+            remote: remoteName,
+            project: projectName.optional(),
+            instance: instanceName,
+            /** Publish this snapshot of the instance instead of the instance. */
+            snapshot: z
+              .string()
+              .min(1)
+              .max(255)
+              .refine((name) => !name.includes('/'), { message: 'a snapshot name has no "/"' })
+              .optional(),
+          })
+          .strict(),
+        target: inProject,
+        aliases: aliasList,
+        public: z.boolean(),
+        properties: propertyMap,
+        /** RFC 3339; none: the image never expires. */
+        expiresAt: z
+          .string()
+          .regex(
+            /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/,
+            'an RFC 3339 time',
+          )
+          .optional(),
+        /** None: the server's images.compression_algorithm (gzip unless set). */
+        compression: z.enum(publishCompressions).optional(),
+        /** A running instance is stopped for the publish and started again (`lxc publish --force`). */
+        force: z.boolean(),
       })
       .strict(),
   ),

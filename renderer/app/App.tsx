@@ -5,7 +5,7 @@ import { UnreachableScreen } from '../connection/Unreachable';
 import { LeaveDialog } from '../editing/ConflictDialog';
 import { isDirty, useEdit } from '../editing/edit-store';
 import { ImagesScreen } from '../images/ImagesScreen';
-import { useImages } from '../images/images-store';
+import { forgetListsExcept, scopeOf, useImages } from '../images/images-store';
 import { OperationsPanel } from '../operations/OperationsPanel';
 import { useOperations } from '../operations/operations-store';
 import { AddRemoteDialog } from '../remotes/AddRemoteDialog';
@@ -13,6 +13,8 @@ import { LxcImportOffer } from '../remotes/LxcImportOffer';
 import { RemoteActions } from '../remotes/RemoteActions';
 import { RemotesNav } from '../remotes/RemotesNav';
 import { ImportDropZone } from '../transfers/ImportDropZone';
+import { InstancesScreen } from '../instances/InstancesScreen';
+import { ViewSwitch } from '../instances/ViewSwitch';
 import { useConnection, useRemoteStatus } from './connection-store';
 
 const CHANGE_DEBOUNCE_MS = 100;
@@ -32,8 +34,14 @@ export function App() {
   } = useConnection();
   const status = useRemoteStatus(remote);
   const summary = remotes.find((candidate) => candidate.name === remote);
+  const showInstances =
+    useConnection((state) => state.view) === 'instances' && summary?.protocol === 'lxd';
   const load = useImages((state) => state.load);
   const applyChanges = useImages((state) => state.applyChanges);
+  // A list Hangar kept for this view is shown while the remote connects.
+  const listShown = useImages(
+    (state) => state.loaded && remote !== undefined && state.scope === scopeOf(remote, project),
+  );
   const updateOperation = useOperations((state) => state.update);
   const [adding, setAdding] = useState(false);
   const reload = useCallback(() => {
@@ -61,6 +69,8 @@ export function App() {
     let batch: ImageChange[] = [];
     const unsubscribe = api.subscribe((message) => {
       if (message.event === 'remotes.changed') {
+        // A removed or renamed remote's lists go with it.
+        forgetListsExcept(message.payload.remotes.map(({ name }) => name));
         setRemotes(message.payload.remotes);
       } else if (message.event === 'remote.status') {
         setStatus(message.payload.remote, message.payload.status);
@@ -118,6 +128,7 @@ export function App() {
           ) : null}
         </span>
         {summary === undefined ? null : <RemoteActions key={summary.name} remote={summary} />}
+        <ViewSwitch />
         <label className="project">
           Project{' '}
           <select
@@ -145,7 +156,7 @@ export function App() {
             </main>
           ) : status.state === 'unreachable' ? (
             <UnreachableScreen remote={remote} status={status} onRetry={reload} />
-          ) : status.state === 'connecting' ? (
+          ) : status.state === 'connecting' && !listShown ? (
             <main className="connecting" aria-busy="true">
               <p>
                 {summary?.protocol === 'simplestreams'
@@ -155,7 +166,7 @@ export function App() {
             </main>
           ) : (
             <main className="content">
-              <ImagesScreen onRefresh={reload} />
+              {showInstances ? <InstancesScreen /> : <ImagesScreen onRefresh={reload} />}
             </main>
           )}
           <OperationsPanel />

@@ -9,37 +9,55 @@ interface ConnectionState {
   /** The remote on screen; undefined until the list arrived and none is linked. */
   remote: string | undefined;
   project: string;
+  /** What the main column shows for an LXD remote: its images, or its instances. */
+  view: View;
   projects: string[];
   setRemotes: (remotes: RemoteSummary[]) => void;
   setStatus: (remote: string, status: RemoteStatus) => void;
   loadRemotes: () => Promise<void>;
   selectRemote: (remote: string) => void;
   setProject: (project: string) => void;
+  setView: (view: View) => void;
   loadProjects: () => Promise<void>;
 }
 
-/** The view lives in the URL (#remote=…&project=…) so it can be linked and survives a reload. */
-function fromUrl(): { remote: string | undefined; project: string } {
+export type View = 'images' | 'instances';
+
+/**
+ * The view lives in the URL (#remote=…&project=…[&view=instances]) so it can be linked and
+ * survives a reload.
+ */
+function fromUrl(): { remote: string | undefined; project: string; view: View } {
   const params = new URLSearchParams(location.hash.slice(1));
-  return { remote: params.get('remote') ?? undefined, project: params.get('project') ?? 'default' };
+  return {
+    remote: params.get('remote') ?? undefined,
+    project: params.get('project') ?? 'default',
+    view: params.get('view') === 'instances' ? 'instances' : 'images',
+  };
 }
 
-export function remoteHref(remote: string, project = 'default'): string {
-  return `#${new URLSearchParams({ remote, project }).toString()}`;
+export function remoteHref(remote: string, project = 'default', view: View = 'images'): string {
+  return `#${new URLSearchParams({ remote, project, ...(view === 'images' ? {} : { view }) }).toString()}`;
 }
 
 const CONNECTING: RemoteStatus = { state: 'connecting' };
 
 export const useConnection = create<ConnectionState>((set, get) => {
   const writeUrl = () => {
-    const { remote, project } = get();
-    if (remote !== undefined) history.replaceState(null, '', remoteHref(remote, project));
+    const { remote, project, view } = get();
+    if (remote !== undefined) history.replaceState(null, '', remoteHref(remote, project, view));
   };
   // Links in the sidebar change the hash; the store follows.
   window.addEventListener('hashchange', () => {
     const next = fromUrl();
     if (next.remote !== get().remote || next.project !== get().project)
-      set({ remote: next.remote ?? get().remote, project: next.project, projects: [next.project] });
+      set({
+        remote: next.remote ?? get().remote,
+        project: next.project,
+        projects: [next.project],
+        view: next.view,
+      });
+    else if (next.view !== get().view) set({ view: next.view });
   });
 
   return {
@@ -56,7 +74,7 @@ export const useConnection = create<ConnectionState>((set, get) => {
           : remotes.find((candidate) => candidate.isDefault)?.name;
       // A link without a remote (#project=x) opens the default remote on that project.
       const lost = remote !== undefined && current !== remote;
-      set({ remotes, remote: current, ...(lost ? { project: 'default' } : {}) });
+      set({ remotes, remote: current, ...(lost ? { project: 'default', view: 'images' } : {}) });
       writeUrl();
     },
     setStatus: (remote, status) => set({ statuses: { ...get().statuses, [remote]: status } }),
@@ -73,11 +91,15 @@ export const useConnection = create<ConnectionState>((set, get) => {
       );
     },
     selectRemote: (remote) => {
-      set({ remote, project: 'default', projects: ['default'] });
+      set({ remote, project: 'default', projects: ['default'], view: 'images' });
       writeUrl();
     },
     setProject: (project) => {
       set({ project });
+      writeUrl();
+    },
+    setView: (view) => {
+      set({ view });
       writeUrl();
     },
     loadProjects: async () => {

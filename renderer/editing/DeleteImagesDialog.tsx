@@ -9,6 +9,8 @@ import { aliasCell, shortFingerprint } from '../../shared/images/format';
 import { deleteCommand } from '../../shared/lxc-command';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
+import { remoteHref } from '../app/connection-store';
+import { useInstances } from '../instances/instances-store';
 import { CommandPreview } from '../common/CommandPreview';
 import { Dialog } from '../common/Dialog';
 import { DialogFooter } from '../transfers/DialogFooter';
@@ -95,7 +97,15 @@ export function DeleteImagesDialog({
             <ul aria-label="Instances created from them">
               {instances.map((instance) => (
                 <li key={`${instance.project}/${instance.name}`}>
-                  {instance.name}
+                  {/* Leads to the Instances view, with the instance selected. */}
+                  <a
+                    href={remoteHref(scope.remote, instance.project, 'instances')}
+                    onClick={() =>
+                      useInstances.getState().reveal(scope.remote, instance.project, instance.name)
+                    }
+                  >
+                    {instance.name}
+                  </a>
                   {instance.project === scope.project ? '' : ` (project ${instance.project})`}
                 </li>
               ))}

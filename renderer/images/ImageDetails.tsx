@@ -17,6 +17,7 @@ import { EditFooter } from '../editing/EditFooter';
 import { PropertiesEditor } from '../editing/PropertiesEditor';
 import { useEdit } from '../editing/edit-store';
 import { ImageActions } from '../transfers/ImageActions';
+import { SharingButtons } from '../sharing/SharingButtons';
 import { useImages } from './images-store';
 import { HangarError } from '../../shared/errors';
 
@@ -95,6 +96,7 @@ export function ImageDetails({
             </li>
           ))}
         </ul>
+        {isLxd ? <SharingButtons images={chosen} scope={scope} /> : null}
         {editable ? (
           <button type="button" className="danger" onClick={() => onDelete(chosen)}>
             Delete…
@@ -125,6 +127,7 @@ export function ImageDetails({
         </button>
       </header>
       <ImageActions image={image} />
+      {isLxd ? <SharingButtons images={[image]} scope={scope} /> : null}
       <div role="tablist" aria-label="Image views" className="tabs">
         {TABS.map((name) => (
           <button
