@@ -43,6 +43,12 @@ const webRefusals: { [N in keyof typeof calls]?: (input: CallInput<N>) => string
   'images.exportSimplestreams': () =>
     'In web mode Hangar does not write a simplestreams tree into a folder on this machine: use the desktop app, or export each image (Export… → Download) and lay out the tree on your web server.',
   'app.chooseFolder': () => 'Web mode has no folder picker.',
+  'build.check': (input) =>
+    input.rootfs === undefined
+      ? undefined
+      : 'In web mode Hangar does not read folders on this machine: building an image from a folder needs the desktop app.',
+  'build.pack': () =>
+    'In web mode Hangar does not read folders on this machine: building an image from a folder needs the desktop app.',
 };
 
 function refusal(transport: TransportKind, name: keyof typeof calls, input: unknown) {

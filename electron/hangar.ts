@@ -9,6 +9,7 @@ import type { LxdClientLimits } from './lxd/client.js';
 import { ListCache } from './images/list-cache.js';
 import { imageHandlers } from './images/service.js';
 import { downloadExport, type DownloadSink } from './images/export.js';
+import { buildHandlers } from './build/build.js';
 import { StagedUploads, uploadLimitsFromEnv } from './images/staged-uploads.js';
 import { updateHandlers } from './images/updates-service.js';
 import { instanceHandlers } from './instances/service.js';
@@ -77,6 +78,7 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
       ...instanceHandlers(remotes, operations),
       ...updates.handlers,
       ...sharingHandlers(remotes, operations),
+      ...buildHandlers(remotes, operations, uploads),
     },
     events,
     uploads,

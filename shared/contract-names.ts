@@ -42,6 +42,9 @@ export const callNames = [
   'instances.launch',
   'instances.list',
   'instances.publish',
+  'build.architectures',
+  'build.check',
+  'build.pack',
   'operations.list',
   'operations.cancel',
 ] as const;

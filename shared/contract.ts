@@ -100,7 +100,13 @@ export type RemoteStatus =
     };
 
 export type OperationKind =
-  'copy' | 'import' | 'export' | 'launch' | 'delete' | 'refresh' | 'publish';
+  'copy' | 'import' | 'export' | 'launch' | 'delete' | 'refresh' | 'publish' | 'build';
+
+/** What build.check found: the metadata.yaml it would write, and why it would not pack (nothing when it would). */
+export interface BuildCheck {
+  yaml: string;
+  problems: string[];
+}
 
 /** An instance as the Instances view lists it (`lxc list` plus its base image and snapshots). */
 export interface InstanceSummary {
@@ -248,6 +254,34 @@ const importFile = z.union([
   z.object({ upload: z.string().regex(/^[0-9a-f-]{36}$/) }).strict(),
 ]);
 const propertyMap = z.record(z.string().min(1).max(255), z.string().max(4096));
+/** metadata.yaml of an image built from a folder (times are Unix seconds). */
+const buildMetadata = z
+  .object({
+    architecture: z.string().min(1).max(64),
+    creationDate: z.number().int().positive(),
+    expiryDate: z.number().int().positive().optional(),
+    properties: propertyMap,
+  })
+  .strict();
+const buildTemplate = z
+  .object({
+    /** Where the file goes in the instance (absolute). */
+    path: z.string().min(1).max(4096),
+    when: z.array(z.enum(['create', 'copy', 'start', 'rename'])).max(4),
+    createOnly: z.boolean(),
+    /** The pongo2 template text. */
+    template: z.string().max(1024 * 1024),
+    properties: propertyMap,
+  })
+  .strict();
+const buildInput = z
+  .object({
+    /** The root filesystem folder on this machine (desktop app only). */
+    rootfs: absolutePath,
+    metadata: buildMetadata,
+    templates: z.array(buildTemplate).max(64),
+  })
+  .strict();
 /** `lxc image edit`'s document (LXD's ImagePut); the renderer checks keys against the server's first. */
 const imageDocument = z
   .object({
@@ -398,6 +432,23 @@ export const calls = {
   /** `lxc list`: the instances of a project, with their base image and snapshots. */
   'instances.list': returns<InstanceSummary[]>()(
     z.object({ remote: remoteName, project: projectName.optional() }).strict(),
+  ),
+  /** The architectures for a built image's metadata.yaml: the server's first, then every name LXD knows. */
+  'build.architectures': returns<string[]>()(onRemote),
+  /** The metadata.yaml a build would write, and every problem that stops it (the folder is walked when given). */
+  'build.check': returns<BuildCheck>()(buildInput.extend({ rootfs: absolutePath.optional() })),
+  /** Packs a folder as an image (tar, compressed) into a folder, and/or imports it into a remote's project. */
+  'build.pack': returns<OperationSummary>()(
+    buildInput
+      .extend({
+        layout: z.enum(['unified', 'split']),
+        compression: z.enum(['gzip', 'xz', 'zstd', 'none']),
+        directory: absolutePath.optional(),
+        importTo: inProject.extend({ aliases: aliasList, public: z.boolean() }).optional(),
+      })
+      .refine((input) => input.directory !== undefined || input.importTo !== undefined, {
+        message: 'choose an output folder or a remote to import into',
+      }),
   ),
   /** `lxc publish`: an instance or a snapshot as an image, on any LXD remote and project. */
   'instances.publish': returns<OperationSummary>()(

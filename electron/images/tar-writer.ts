@@ -18,13 +18,31 @@ function octal(header: Buffer, offset: number, length: number, value: number): v
   header.write(`${value.toString(8).padStart(length - 1, '0')}\0`, offset, length, 'ascii');
 }
 
-export function tarHeader(name: string, size: number, mtime: number): Buffer {
+/** What else a header may say: a directory or symlink, its mode and owner (default: a 0644 file of root's). */
+export interface TarEntryOptions {
+  /** '0' file, '2' symlink, '5' directory ('L'/'K': GNU long name/link records). */
+  type?: '0' | '2' | '5' | 'L' | 'K';
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** A symlink's target. */
+  linkname?: string;
+}
+
+export function tarHeader(
+  name: string,
+  size: number,
+  mtime: number,
+  options: TarEntryOptions = {},
+): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar name too long: ${name}`);
+  const linkname = options.linkname ?? '';
+  if (Buffer.byteLength(linkname) > 100) throw new Error(`tar link name too long: ${linkname}`);
   const header = Buffer.alloc(BLOCK);
   header.write(name, 0, 100, 'utf8');
-  octal(header, 100, 8, 0o644);
-  octal(header, 108, 8, 0);
-  octal(header, 116, 8, 0);
+  octal(header, 100, 8, options.mode ?? 0o644);
+  octal(header, 108, 8, options.uid ?? 0);
+  octal(header, 116, 8, options.gid ?? 0);
   if (size < 8 ** 11) octal(header, 124, 12, size);
   else {
     // Base-256: the high bit of the first byte set, the size big-endian in the rest.
@@ -36,7 +54,8 @@ export function tarHeader(name: string, size: number, mtime: number): Buffer {
     }
   }
   octal(header, 136, 12, Math.max(0, mtime));
-  header.write('0', 156, 1, 'ascii');
+  header.write(options.type ?? '0', 156, 1, 'ascii');
+  header.write(linkname, 157, 100, 'utf8');
   header.write('ustar\0', 257, 6, 'ascii');
   header.write('00', 263, 2, 'ascii');
   // The checksum counts its own field as spaces.
@@ -45,4 +64,47 @@ export function tarHeader(name: string, size: number, mtime: number): Buffer {
   for (const byte of header) sum += byte;
   header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
   return header;
+}
+
+/** A GNU long name ('L') or long link ('K') record: a header and the NUL-terminated text, padded. */
+function longRecord(type: 'L' | 'K', text: string): Buffer {
+  const data = Buffer.from(`${text}\0`, 'utf8');
+  return Buffer.concat([
+    tarHeader('././@LongLink', data.length, 0, { type }),
+    data,
+    Buffer.alloc(tarPadding(data.length)),
+  ]);
+}
+
+/**
+ * The header(s) of one entry whatever the length of its name and link: names
+ * past ustar's 100 bytes go in GNU long records first, which GNU tar (LXD's
+ * unpacker) and bsdtar read.
+ */
+export function tarEntryHeader(
+  name: string,
+  size: number,
+  mtime: number,
+  options: TarEntryOptions = {},
+): Buffer {
+  const parts: Buffer[] = [];
+  let shortName = name;
+  let linkname = options.linkname;
+  if (Buffer.byteLength(name) > 100) {
+    parts.push(longRecord('L', name));
+    shortName = name.slice(0, 99);
+    while (Buffer.byteLength(shortName) > 100) shortName = shortName.slice(0, -1);
+  }
+  if (linkname !== undefined && Buffer.byteLength(linkname) > 100) {
+    parts.push(longRecord('K', linkname));
+    linkname = linkname.slice(0, 99);
+    while (Buffer.byteLength(linkname) > 100) linkname = linkname.slice(0, -1);
+  }
+  parts.push(
+    tarHeader(shortName, size, mtime, {
+      ...options,
+      ...(linkname === undefined ? {} : { linkname }),
+    }),
+  );
+  return Buffer.concat(parts);
 }

@@ -48,3 +48,9 @@ export function architecturePersonalities(host: string): readonly string[] {
   const name = architectureName(host);
   return name === undefined ? [] : (PERSONALITIES[name] ?? []);
 }
+
+/** Every name LXD knows for an architecture, its own names first. */
+export const KNOWN_ARCHITECTURES: readonly string[] = [
+  ...Object.keys(ALIASES),
+  ...Object.values(ALIASES).flat(),
+];

@@ -13,6 +13,7 @@ import { LxcImportOffer } from '../remotes/LxcImportOffer';
 import { RemoteActions } from '../remotes/RemoteActions';
 import { RemotesNav } from '../remotes/RemotesNav';
 import { ImportDropZone } from '../transfers/ImportDropZone';
+import { BuildScreen } from '../build/BuildScreen';
 import { InstancesScreen } from '../instances/InstancesScreen';
 import { ViewSwitch } from '../instances/ViewSwitch';
 import { useConnection, useRemoteStatus } from './connection-store';
@@ -34,8 +35,9 @@ export function App() {
   } = useConnection();
   const status = useRemoteStatus(remote);
   const summary = remotes.find((candidate) => candidate.name === remote);
-  const showInstances =
-    useConnection((state) => state.view) === 'instances' && summary?.protocol === 'lxd';
+  const currentView = useConnection((state) => state.view);
+  const showInstances = currentView === 'instances' && summary?.protocol === 'lxd';
+  const showBuild = currentView === 'build' && summary?.protocol === 'lxd';
   const load = useImages((state) => state.load);
   const applyChanges = useImages((state) => state.applyChanges);
   // A list Hangar kept for this view is shown while the remote connects.
@@ -166,7 +168,13 @@ export function App() {
             </main>
           ) : (
             <main className="content">
-              {showInstances ? <InstancesScreen /> : <ImagesScreen onRefresh={reload} />}
+              {showBuild ? (
+                <BuildScreen />
+              ) : showInstances ? (
+                <InstancesScreen />
+              ) : (
+                <ImagesScreen onRefresh={reload} />
+              )}
             </main>
           )}
           <OperationsPanel />

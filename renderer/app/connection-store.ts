@@ -21,7 +21,7 @@ interface ConnectionState {
   loadProjects: () => Promise<void>;
 }
 
-export type View = 'images' | 'instances';
+export type View = 'images' | 'instances' | 'build';
 
 /**
  * The view lives in the URL (#remote=…&project=…[&view=instances]) so it can be linked and
@@ -32,7 +32,12 @@ function fromUrl(): { remote: string | undefined; project: string; view: View } 
   return {
     remote: params.get('remote') ?? undefined,
     project: params.get('project') ?? 'default',
-    view: params.get('view') === 'instances' ? 'instances' : 'images',
+    view:
+      params.get('view') === 'instances'
+        ? 'instances'
+        : params.get('view') === 'build'
+          ? 'build'
+          : 'images',
   };
 }
 

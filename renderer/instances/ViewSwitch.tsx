@@ -5,6 +5,7 @@ import { useEdit } from '../editing/edit-store';
 const VIEWS: { view: View; label: string }[] = [
   { view: 'images', label: 'Images' },
   { view: 'instances', label: 'Instances' },
+  { view: 'build', label: 'Build image' },
 ];
 
 export function ViewSwitch() {
