@@ -5,17 +5,16 @@
  * it fails or is cancelled, and an existing file is never overwritten.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { link, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { once } from 'node:events';
 import type { CallInput, OperationSummary, StreamInput } from '../../shared/contract.js';
 import { HangarError, type HangarErrorData } from '../../shared/errors.js';
 import { exportCommand } from '../../shared/lxc-command.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import { sizeCell } from '../../shared/images/format.js';
-import { multipartBoundary, readMultipart, type PartSink } from '../lxd/multipart.js';
+import { multipartBoundary, readMultipart } from '../lxd/multipart.js';
 import type { OperationContext, Operations } from '../operations/registry.js';
+import { PartialFile } from './partial-file.js';
 import { tarEnd, tarHeader, tarPadding } from './tar-writer.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 
@@ -30,62 +29,17 @@ function dispositionName(header: string | string[] | undefined): string | undefi
   return /filename="?([^";]+)"?/i.exec(value ?? '')?.[1];
 }
 
-/** A file written under a temporary name, moved into place only when complete. */
-class ExportFile implements PartSink {
-  readonly partial: string;
-  private readonly stream: WriteStream;
-  private readonly closed: Promise<unknown>;
-  private error: HangarError | undefined;
-
+/** One exported file, hashed as it is written, under its final name once checked. */
+class ExportFile extends PartialFile {
   constructor(
     readonly path: string,
-    private readonly hash: ReturnType<typeof createHash>,
-    private readonly onBytes: (count: number) => void,
+    hash: ReturnType<typeof createHash>,
+    onBytes: (count: number) => void,
   ) {
-    this.partial = `${path}.hangar-partial`;
-    this.stream = createWriteStream(this.partial, {
-      flags: 'wx',
-      mode: 0o644,
-      highWaterMark: 4 * 1024 * 1024,
+    super(`${path}.hangar-partial`, (chunk) => {
+      hash.update(chunk);
+      onBytes(chunk.length);
     });
-    // Not events.once: it rejects on 'error', and nobody awaits the close of a file whose write
-    // failed (a full disk), which would make that an unhandled rejection.
-    this.closed = new Promise<void>((resolve) => this.stream.once('close', () => resolve()));
-    // One listener for the file's life: a failed write is seen by the next write or the end.
-    this.stream.on('error', (error) => {
-      this.error = new HangarError('internal', `Cannot write ${this.partial}: ${error.message}`);
-      this.stream.emit('drain');
-    });
-  }
-
-  private check(): void {
-    if (this.error !== undefined) throw this.error;
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.check();
-    this.hash.update(chunk);
-    this.onBytes(chunk.length);
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
-    this.check();
-  }
-
-  async end(): Promise<void> {
-    this.check();
-    this.stream.end();
-    await this.closed;
-    this.check();
-  }
-
-  /** Hard link then unlink: unlike rename, it refuses to replace a file that appeared meanwhile. */
-  async commit(): Promise<void> {
-    await link(this.partial, this.path);
-    await unlink(this.partial);
-  }
-
-  async discard(): Promise<void> {
-    this.stream.destroy();
-    await unlink(this.partial).catch(() => undefined);
   }
 }
 
@@ -166,7 +120,7 @@ async function exportFiles(
           'lxd-error',
           `The exported files do not match the image: their fingerprint is ${fingerprint}, the image's ${image.fingerprint}. They were deleted.`,
         );
-      for (const file of files) await file.commit();
+      for (const file of files) await file.commit(file.path);
       return files.map((file) => file.path);
     } catch (error) {
       // Aborting the request makes the body fail too; that is not news.

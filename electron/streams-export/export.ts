@@ -6,16 +6,15 @@
  * rewrites only streams/v1/index.json and images.json (atomically).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { link, mkdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { once } from 'node:events';
+import { mkdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CallInput, OperationSummary } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import { simplestreamsCommand } from '../../shared/sharing.js';
-import { multipartBoundary, readMultipart, type PartSink } from '../lxd/multipart.js';
+import { multipartBoundary, readMultipart } from '../lxd/multipart.js';
 import type { OperationContext, Operations } from '../operations/registry.js';
+import { PartialFile } from '../images/partial-file.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 import {
   INDEX_FILE,
@@ -92,70 +91,34 @@ function place(role: 'unified' | 'metadata' | 'rootfs', format: Format | undefin
 const HEAD_BYTES = 512;
 
 /** One exported file: a hidden partial name until the image's fingerprint is checked. */
-class TreeFile implements PartSink {
-  readonly partial: string;
+class TreeFile extends PartialFile {
   readonly hash: Hash = createHash('sha256');
   size = 0;
   private head = Buffer.alloc(0);
-  private readonly stream: WriteStream;
-  private readonly closed: Promise<void>;
-  private error: HangarError | undefined;
-  committed: string | undefined;
 
   constructor(
     private readonly folder: string,
     readonly role: 'unified' | 'metadata' | 'rootfs',
-    private readonly combined: Hash,
-    private readonly onBytes: (count: number) => void,
+    combined: Hash,
+    onBytes: (count: number) => void,
   ) {
-    this.partial = join(folder, `.${role}.hangar-partial`);
-    this.stream = createWriteStream(this.partial, { flags: 'wx', mode: 0o644 });
-    this.closed = new Promise((resolve) => this.stream.once('close', () => resolve()));
-    this.stream.on('error', (error) => {
-      this.error = new HangarError('internal', `Cannot write ${this.partial}: ${error.message}`);
-      this.stream.emit('drain');
+    super(join(folder, `.${role}.hangar-partial`), (chunk) => {
+      if (this.head.length < HEAD_BYTES)
+        this.head = Buffer.concat([this.head, chunk.subarray(0, HEAD_BYTES - this.head.length)]);
+      this.hash.update(chunk);
+      combined.update(chunk);
+      this.size += chunk.length;
+      onBytes(chunk.length);
     });
-  }
-
-  private check(): void {
-    if (this.error !== undefined) throw this.error;
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.check();
-    if (this.head.length < HEAD_BYTES)
-      this.head = Buffer.concat([this.head, chunk.subarray(0, HEAD_BYTES - this.head.length)]);
-    this.hash.update(chunk);
-    this.combined.update(chunk);
-    this.size += chunk.length;
-    this.onBytes(chunk.length);
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
-    this.check();
-  }
-
-  async end(): Promise<void> {
-    this.check();
-    this.stream.end();
-    await this.closed;
-    this.check();
   }
 
   placement(): Placed {
     return place(this.role, detectFormat(this.head));
   }
 
-  /** Hard link then unlink: an existing file is never replaced. */
-  async commit(name: string): Promise<void> {
-    const path = join(this.folder, name);
-    await link(this.partial, path);
-    this.committed = path;
-    await unlink(this.partial);
-  }
-
-  async discard(): Promise<void> {
-    this.stream.destroy();
-    await unlink(this.partial).catch(() => undefined);
-    if (this.committed !== undefined) await unlink(this.committed).catch(() => undefined);
+  /** Under `name` in the image's folder; an existing file is never replaced. */
+  override commit(name: string): Promise<void> {
+    return super.commit(join(this.folder, name));
   }
 }
 
