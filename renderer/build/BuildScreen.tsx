@@ -8,6 +8,7 @@ import { useEffect, useId, useState } from 'react';
 import type { BuildCheck, CallInput } from '../../shared/contract';
 import { HangarError } from '../../shared/errors';
 import { api } from '../api/hangar';
+import { FolderField } from '../common/FolderField';
 import { useConnection } from '../app/connection-store';
 import { Alert, Checkbox, TextField } from '../common/fields';
 import { TargetPicker, type Target } from '../transfers/TargetPicker';
@@ -177,20 +178,13 @@ export function BuildScreen() {
       )}
       <form className="form" onSubmit={(event) => event.preventDefault()}>
         {desktop ? (
-          <TextField label="Root filesystem folder" value={rootfs} onChange={setRootfs}>
-            <button
-              type="button"
-              onClick={() => {
-                void api.app
-                  .chooseFolder({ title: 'Root filesystem', defaultPath: rootfs || undefined })
-                  .then((chosen) => {
-                    if (chosen !== null) setRootfs(chosen);
-                  });
-              }}
-            >
-              Choose…
-            </button>
-          </TextField>
+          <FolderField
+            label="Root filesystem folder"
+            title="Root filesystem"
+            value={rootfs}
+            onChange={setRootfs}
+            canChoose
+          />
         ) : null}
         <div className="field">
           <label htmlFor={ids.arch}>Architecture</label>
@@ -328,20 +322,13 @@ export function BuildScreen() {
                 ))}
               </select>
             </div>
-            <TextField label="Output folder" value={directory} onChange={setDirectory}>
-              <button
-                type="button"
-                onClick={() => {
-                  void api.app
-                    .chooseFolder({ title: 'Pack into', defaultPath: directory || undefined })
-                    .then((chosen) => {
-                      if (chosen !== null) setDirectory(chosen);
-                    });
-                }}
-              >
-                Choose…
-              </button>
-            </TextField>
+            <FolderField
+              label="Output folder"
+              title="Pack into"
+              value={directory}
+              onChange={setDirectory}
+              canChoose
+            />
             <button
               type="button"
               disabled={!ready || !directory.startsWith('/')}

@@ -9,7 +9,7 @@ import { simplestreamsCommand, simplestreamsRemoteCommand } from '../../shared/s
 import { api } from '../api/hangar';
 import { CommandPreview } from '../common/CommandPreview';
 import { Dialog } from '../common/Dialog';
-import { TextField } from '../common/fields';
+import { FolderField } from '../common/FolderField';
 import { DialogFooter } from '../transfers/DialogFooter';
 import { useAction } from '../transfers/use-action';
 
@@ -80,25 +80,13 @@ export function StreamsExportDialog({
           already there. Serve the folder with any HTTPS web server; others then run:
         </p>
         <pre className="mono">{simplestreamsRemoteCommand('https://<your server>/<folder>')}</pre>
-        <TextField label="Folder" value={directory} onChange={setDirectory}>
-          {canChoose ? (
-            <button
-              type="button"
-              onClick={() => {
-                void api.app
-                  .chooseFolder({
-                    title: 'Export as simplestreams to',
-                    defaultPath: directory || undefined,
-                  })
-                  .then((chosen) => {
-                    if (chosen !== null) setDirectory(chosen);
-                  });
-              }}
-            >
-              Choose…
-            </button>
-          ) : null}
-        </TextField>
+        <FolderField
+          label="Folder"
+          title="Export as simplestreams to"
+          value={directory}
+          onChange={setDirectory}
+          canChoose={canChoose}
+        />
         <CommandPreview command={simplestreamsCommand(input)} />
         <DialogFooter
           error={error}

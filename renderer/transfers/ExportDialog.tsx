@@ -8,7 +8,7 @@ import { exportCommand } from '../../shared/lxc-command';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { Dialog } from '../common/Dialog';
-import { TextField } from '../common/fields';
+import { FolderField } from '../common/FolderField';
 import { DialogFooter } from './DialogFooter';
 import { useAction } from './use-action';
 import { CommandPreview } from '../common/CommandPreview';
@@ -92,22 +92,13 @@ function FolderExport({ title, image, source, onClose }: ExportProps) {
           Unified or split, exactly as {source.remote} stores it; the files are checked against the
           fingerprint and never overwrite a file.
         </p>
-        <TextField label="Folder" value={directory} onChange={setDirectory}>
-          {canChoose ? (
-            <button
-              type="button"
-              onClick={() => {
-                void api.app
-                  .chooseFolder({ title: 'Export to', defaultPath: directory || undefined })
-                  .then((chosen) => {
-                    if (chosen !== null) setDirectory(chosen);
-                  });
-              }}
-            >
-              Choose…
-            </button>
-          ) : null}
-        </TextField>
+        <FolderField
+          label="Folder"
+          title="Export to"
+          value={directory}
+          onChange={setDirectory}
+          canChoose={canChoose}
+        />
         <CommandPreview command={exportCommand(input)} />
         <DialogFooter
           error={error}
