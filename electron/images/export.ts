@@ -6,13 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import type { Dispatcher } from 'undici';
 import { basename, join } from 'node:path';
 import type { CallInput, OperationSummary, StreamInput } from '../../shared/contract.js';
 import { HangarError, type HangarErrorData } from '../../shared/errors.js';
 import { exportCommand } from '../../shared/lxc-command.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import { sizeCell } from '../../shared/images/format.js';
-import { multipartBoundary, readMultipart } from '../lxd/multipart.js';
+import { multipartBoundary, readMultipart, type PartSink } from '../lxd/multipart.js';
 import type { OperationContext, Operations } from '../operations/registry.js';
 import { PartialFile } from './partial-file.js';
 import { tarEnd, tarHeader, tarPadding } from './tar-writer.js';
@@ -27,6 +28,47 @@ function safeName(suggested: string | undefined, fallback: string): string {
 function dispositionName(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   return /filename="?([^";]+)"?/i.exec(value ?? '')?.[1];
+}
+
+/** A file of LXD's export answer: the one file of a unified image, or a part of a split one. */
+export interface ExportPart {
+  role: 'unified' | 'metadata' | 'rootfs';
+  /** The name LXD suggests (Content-Disposition, or the part's filename). */
+  filename: string | undefined;
+}
+
+/**
+ * Reads LXD's export answer (one octet stream, or a multipart metadata then
+ * rootfs) into the sinks `open` gives for each file, in order.
+ */
+export async function readExportParts(
+  response: Dispatcher.ResponseData,
+  open: (part: ExportPart) => Promise<PartSink> | PartSink,
+): Promise<void> {
+  const contentType = response.headers['content-type'];
+  const boundary = multipartBoundary(Array.isArray(contentType) ? contentType[0] : contentType);
+  if (boundary === undefined) {
+    const sink = await open({
+      role: 'unified',
+      filename: dispositionName(response.headers['content-disposition']),
+    });
+    for await (const chunk of response.body) await sink.write(chunk as Buffer);
+    await sink.end();
+    return;
+  }
+  // A part's sink is asked for synchronously, so names are checked before any byte is written.
+  const sinks: Promise<PartSink>[] = [];
+  await readMultipart(response.body as AsyncIterable<Buffer>, boundary, (part) => {
+    const pending = Promise.resolve(
+      open({ role: part.name === 'metadata' ? 'metadata' : 'rootfs', filename: part.filename }),
+    );
+    sinks.push(pending);
+    return {
+      write: async (chunk) => (await pending).write(chunk),
+      end: async () => (await pending).end(),
+    };
+  });
+  await Promise.all(sinks);
 }
 
 /** One exported file, hashed as it is written, under its final name once checked. */
@@ -86,34 +128,18 @@ async function exportFiles(
       return file;
     };
     try {
-      const contentType = response.headers['content-type'];
-      const boundary = multipartBoundary(Array.isArray(contentType) ? contentType[0] : contentType);
-      if (boundary === undefined) {
-        const file = await open(
+      await readExportParts(response, ({ role, filename }) =>
+        open(
           safeName(
-            dispositionName(response.headers['content-disposition']),
-            `${image.fingerprint}.tar`,
+            filename,
+            role === 'unified'
+              ? `${image.fingerprint}.tar`
+              : role === 'metadata'
+                ? `meta-${image.fingerprint}.tar`
+                : `${image.fingerprint}.rootfs`,
           ),
-        );
-        for await (const chunk of response.body) await file.write(chunk as Buffer);
-        await file.end();
-      } else {
-        // Names are checked before writing: a part's sink is created synchronously.
-        const sinks: Promise<ExportFile>[] = [];
-        await readMultipart(response.body as AsyncIterable<Buffer>, boundary, (part) => {
-          const fallback =
-            part.name === 'metadata'
-              ? `meta-${image.fingerprint}.tar`
-              : `${image.fingerprint}.rootfs`;
-          const pending = open(safeName(part.filename, fallback));
-          sinks.push(pending);
-          return {
-            write: async (chunk) => (await pending).write(chunk),
-            end: async () => (await pending).end(),
-          };
-        });
-        await Promise.all(sinks);
-      }
+        ),
+      );
       const fingerprint = hash.digest('hex');
       if (fingerprint !== image.fingerprint)
         throw new HangarError(

@@ -12,8 +12,8 @@ import type { CallInput, OperationSummary } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import { simplestreamsCommand } from '../../shared/sharing.js';
-import { multipartBoundary, readMultipart } from '../lxd/multipart.js';
 import type { OperationContext, Operations } from '../operations/registry.js';
+import { readExportParts } from '../images/export.js';
 import { PartialFile } from '../images/partial-file.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 import {
@@ -179,17 +179,7 @@ async function writeImage(
       return file;
     };
     try {
-      const contentType = response.headers['content-type'];
-      const boundary = multipartBoundary(Array.isArray(contentType) ? contentType[0] : contentType);
-      if (boundary === undefined) {
-        const file = open('unified');
-        for await (const chunk of response.body) await file.write(chunk as Buffer);
-        await file.end();
-      } else {
-        await readMultipart(response.body as AsyncIterable<Buffer>, boundary, (part) =>
-          open(part.name === 'metadata' ? 'metadata' : 'rootfs'),
-        );
-      }
+      await readExportParts(response, ({ role }) => open(role));
       const fingerprint = combined.digest('hex');
       if (fingerprint !== image.fingerprint)
         throw new HangarError(
