@@ -58,6 +58,23 @@ function isListFile(value: unknown): value is ListFile {
   );
 }
 
+/** Images serialised per turn of the event loop: 20,000 at once would hold it ~70 ms. */
+const IMAGES_PER_TURN = 1000;
+
+/**
+ * JSON.stringify of the file, a slice of images at a time, yielding between slices: calls
+ * answered meanwhile (a keystroke's window of rows) do not wait behind a big list.
+ */
+async function serialise(file: ListFile): Promise<string> {
+  const { images, ...head } = file;
+  const parts: string[] = [];
+  for (let start = 0; start < images.length; start += IMAGES_PER_TURN) {
+    await new Promise((resolve) => setImmediate(resolve));
+    parts.push(JSON.stringify(images.slice(start, start + IMAGES_PER_TURN)).slice(1, -1));
+  }
+  return `${JSON.stringify(head).slice(0, -1)},"images":[${parts.filter((part) => part !== '').join(',')}]}`;
+}
+
 export class ListCache {
   private readonly maxBytes: number;
   private readonly maxLists: number;
@@ -98,10 +115,7 @@ export class ListCache {
   write(remote: string, project: string, addr: string, images: LxdImage[]): Promise<void> {
     const fetchedAt = new Date().toISOString();
     const task = async () => {
-      // After the answer went out: serialising a big list should not delay it.
-      await new Promise((resolve) => setImmediate(resolve));
-      const file: ListFile = { version: 1, remote, project, addr, fetchedAt, images };
-      const data = JSON.stringify(file);
+      const data = await serialise({ version: 1, remote, project, addr, fetchedAt, images });
       const path = this.path(remote, project);
       if (Buffer.byteLength(data) > this.maxBytes) {
         await rm(path, { force: true });

@@ -216,7 +216,12 @@ export class RemoteRegistry {
       // Read the catalog before saving: an address that is not a simplestreams server is refused.
       const connection = this.open(input.name, entry);
       try {
-        await connection.listImages(undefined);
+        if (!(connection instanceof SimplestreamsConnection))
+          throw new HangarError(
+            'internal',
+            `${input.name} did not open as a simplestreams remote.`,
+          );
+        await connection.validate();
       } catch (error) {
         this.connections.delete(input.name);
         throw error;

@@ -10,7 +10,7 @@ import {
 } from '../../scripts/simplestreams/server.js';
 import { HangarError } from '../../shared/errors.js';
 import { createSelfSignedCertificate } from '../tls/certificate.js';
-import { SimplestreamsClient, type SimplestreamsClientOptions } from './client.js';
+import { SimplestreamsClient, type Catalog, type SimplestreamsClientOptions } from './client.js';
 
 const INDEX = 'streams/v1/index.json';
 const IMAGES = 'streams/v1/images.json';
@@ -20,6 +20,14 @@ let server: SimplestreamsServer;
 let cacheDir: string;
 let clock: number;
 const clients: SimplestreamsClient[] = [];
+
+/** A session: a client that loads the catalog, then closes (its disk cache written). */
+async function session(): Promise<Catalog> {
+  const ss = client();
+  const catalog = await ss.load();
+  await ss.close();
+  return catalog;
+}
 
 function client(options: Partial<SimplestreamsClientOptions> = {}): SimplestreamsClient {
   const created = new SimplestreamsClient({
@@ -98,7 +106,8 @@ describe('SimplestreamsClient: caching', () => {
     clock += 4 * 60_000;
     expect(await ss.load()).toBe(first);
     expect(server.requests).toHaveLength(2);
-    // Written atomically: no temporary file is left behind.
+    // Written after the answer, atomically: no temporary file is left behind.
+    await ss.close();
     const files = await readdir(cacheDir);
     expect(files.filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(files).toHaveLength(4);
@@ -121,8 +130,8 @@ describe('SimplestreamsClient: caching', () => {
   });
 
   it('revalidates from the disk cache in a new session, and sees a changed file', async () => {
-    const first = await client().load();
-    const second = await client().load();
+    const first = await session();
+    const second = await session();
     expect(server.requests.slice(2).map((r) => [r.path, r.status])).toEqual([
       [INDEX, 304],
       [IMAGES, 304],
@@ -167,7 +176,7 @@ describe('SimplestreamsClient: caching', () => {
 
 describe('SimplestreamsClient: offline', () => {
   it('shows the cached catalog with its age when the server is gone', async () => {
-    const first = await client().load();
+    const first = await session();
     const fetchedAt = first.fetchedAt;
     clock += 3 * 86_400_000;
     await server.goOffline();
@@ -207,7 +216,7 @@ describe('SimplestreamsClient: offline', () => {
   });
 
   it('falls back when the server serves garbage', async () => {
-    await client().load();
+    await session();
     server.setMode('garbage');
     const offline = await client().load();
     expect(offline.fromCache).toBe(true);

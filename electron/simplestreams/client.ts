@@ -8,8 +8,9 @@
  * the LXD daemon reuses its on-disk copy for an hour, falling back to it on
  * network errors. Hangar revalidates instead: cheap, and never stale.
  */
+import { createHash } from 'node:crypto';
 import { machine } from 'node:os';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { HangarError, type HangarErrorData } from '../../shared/errors.js';
 import type { LxdImage } from '../../shared/lxd.js';
@@ -22,7 +23,7 @@ import {
   type CatalogAlias,
   type CatalogContent,
 } from './catalog.js';
-import { DiskCache, sha256Hex, type CachedFileRecord } from './disk-cache.js';
+import { DiskCache, type CachedFileRecord } from './disk-cache.js';
 import { networkFailure } from './network-errors.js';
 
 export interface SimplestreamsClientOptions {
@@ -120,6 +121,17 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+/** TLS contexts trusting the system's CAs and one more, made once each (~60 ms apiece). */
+const contexts = new Map<string, SecureContext>();
+function withExtraCa(ca: string): SecureContext {
+  let context = contexts.get(ca);
+  if (context === undefined) {
+    context = createSecureContext({ ca: [...rootCertificates, ca] });
+    contexts.set(ca, context);
+  }
+  return context;
+}
+
 export class SimplestreamsClient {
   private readonly base: string;
   private readonly agent: Agent;
@@ -130,6 +142,9 @@ export class SimplestreamsClient {
   private readonly now: () => number;
   private remembered?: Remembered;
   private shared?: { promise: Promise<Catalog>; controller: AbortController; waiters: number };
+  private closing?: Promise<void>;
+  /** The disk cache's writes under way (they never fail). */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SimplestreamsClientOptions) {
     // LXD trims one trailing slash (ConnectSimpleStreams); all of them here.
@@ -137,7 +152,7 @@ export class SimplestreamsClient {
     this.agent = new Agent({
       connect: {
         timeout: 15_000,
-        ...(options.ca === undefined ? {} : { ca: [...rootCertificates, options.ca] }),
+        ...(options.ca === undefined ? {} : { secureContext: withExtraCa(options.ca) }),
       },
       headersTimeout: 60_000,
       bodyTimeout: 120_000,
@@ -162,8 +177,9 @@ export class SimplestreamsClient {
     return this.load({ ...options, force: true });
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  /** Waits for the disk cache's writes, then closes the connections (once). */
+  close(): Promise<void> {
+    return (this.closing ??= this.writing.then(() => this.agent.close()));
   }
 
   /** Concurrent loads share one download, cancelled only when every caller gave up. */
@@ -246,13 +262,17 @@ export class SimplestreamsClient {
       remembered?.contentKey === contentKey
         ? remembered.catalog
         : this.build(products.map((file) => ({ url: file.record.url, body: file.body })));
-    // A cache that cannot be written costs the next offline fallback, not this load.
-    await Promise.all(
-      versions.map((version) =>
-        this.cache
-          .write(version.record, version.sent ? version.body : undefined)
-          .catch(() => undefined),
-      ),
+    // Written after the answer (a cache that cannot be written costs the next offline fallback,
+    // not this load); reads of the cache wait for it.
+    const writing = this.writing;
+    this.writing = writing.then(() =>
+      Promise.all(
+        versions.map((version) =>
+          this.cache
+            .write(version.record, version.sent ? version.body : undefined)
+            .catch(() => undefined),
+        ),
+      ).then(() => undefined),
     );
     const catalog: Catalog = {
       images: content.images,
@@ -287,6 +307,7 @@ export class SimplestreamsClient {
     signal: AbortSignal,
     isIndex: boolean,
   ): Promise<FileVersion> {
+    await this.writing;
     const known = this.remembered?.records.get(url) ?? (await this.cache.readRecord(url));
     const conditional: Record<string, string> = {};
     if (known?.etag !== undefined) conditional['if-none-match'] = known.etag;
@@ -358,8 +379,11 @@ export class SimplestreamsClient {
     }
   }
 
-  /** The body of a 200, whole, or an error once it passes the limit (announced or sent). */
-  private async readBody(url: string, response: Dispatcher.ResponseData): Promise<Buffer> {
+  /** The body of a 200, whole, and its sha256, or an error once it passes the limit (announced or sent). */
+  private async readBody(
+    url: string,
+    response: Dispatcher.ResponseData,
+  ): Promise<{ body: Buffer; sha256: string }> {
     const limit = this.options.maxFileBytes ?? MAX_FILE_BYTES;
     const tooLarge = () =>
       new HangarError(
@@ -372,6 +396,8 @@ export class SimplestreamsClient {
       throw tooLarge();
     }
     const chunks: Buffer[] = [];
+    // Hashed as it arrives: the hash is done when the last byte is.
+    const hash = createHash('sha256');
     let size = 0;
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
@@ -381,12 +407,13 @@ export class SimplestreamsClient {
           throw tooLarge();
         }
         chunks.push(chunk);
+        hash.update(chunk);
       }
     } catch (error) {
       if (error instanceof HangarError) throw error;
       throw networkFailure(error, url, this.options.ca !== undefined);
     }
-    return Buffer.concat(chunks, size);
+    return { body: Buffer.concat(chunks, size), sha256: hash.digest('hex') };
   }
 
   private async received(
@@ -409,7 +436,7 @@ export class SimplestreamsClient {
         { status },
       );
     }
-    const body = await this.readBody(url, response);
+    const { body, sha256 } = await this.readBody(url, response);
     const etag = header(response.headers.etag);
     const lastModified = header(response.headers['last-modified']);
     const record: CachedFileRecord = {
@@ -417,7 +444,7 @@ export class SimplestreamsClient {
       ...(etag === undefined ? {} : { etag }),
       ...(lastModified === undefined ? {} : { lastModified }),
       fetchedAt,
-      sha256: sha256Hex(body),
+      sha256,
       size: body.length,
     };
     return { record, body, sent: true };
@@ -450,6 +477,7 @@ export class SimplestreamsClient {
 
   /** The catalog as last stored on disk, if every file of it is there and readable. */
   private async readStored() {
+    await this.writing;
     try {
       const indexUrl = this.fileUrl(INDEX_PATH);
       const index = await this.cache.read(indexUrl);

@@ -73,6 +73,18 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 }
 
 function zonedParts(value: string, timeZone: string): ZonedParts {
+  // UTC, what lxc prints, without Intl: formatToParts costs ~7 µs, 150 ms for a 23,000-image list.
+  if (timeZone === 'UTC') {
+    const date = new Date(value);
+    return {
+      year: date.getUTCFullYear(),
+      month: date.getUTCMonth() + 1,
+      day: date.getUTCDate(),
+      hour: date.getUTCHours(),
+      minute: date.getUTCMinutes(),
+      zone: 'UTC',
+    };
+  }
   const format = formatterFor(timeZone);
   const parts = Object.fromEntries(
     format.formatToParts(new Date(value)).map((part) => [part.type, part.value]),
@@ -119,7 +131,6 @@ export interface ImageRow {
   sizeBytes: number;
   uploadDate: string;
   uploadedAt: number;
-  image: LxdImage;
 }
 
 export function toImageRow(image: LxdImage, timeZone?: string): ImageRow {
@@ -134,8 +145,7 @@ export function toImageRow(image: LxdImage, timeZone?: string): ImageRow {
     size: sizeCell(image.size),
     sizeBytes: image.size,
     uploadDate: listDate(image.uploaded_at, timeZone),
-    uploadedAt: Date.parse(image.uploaded_at),
-    image,
+    uploadedAt: Date.parse(image.uploaded_at) || 0,
   };
 }
 
