@@ -16,6 +16,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
 import { CHROMIUM_LAUNCH_OPTIONS } from '../e2e/chromium.js';
 import { startWebMode } from '../electron/web.js';
 import { join } from 'node:path';
@@ -81,12 +82,34 @@ async function uiImports(): Promise<void> {
       state: string;
       error?: { message: string };
     }
-    const listOperations = async () =>
-      (
-        await page.evaluate<{ value: Listed[] }>(
-          `fetch('/api/call/operations.list', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json())`,
-        )
-      ).value;
+    // The bridge's socket, as the page uses it: operations.list answered by id.
+    const link = new URL(web.url);
+    const socket = new WebSocket(`ws://${link.host}/api/socket`, {
+      headers: {
+        authorization: `Bearer ${link.searchParams.get('token') ?? ''}`,
+        origin: link.origin,
+      },
+    });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    let nextCall = 1;
+    const listOperations = () =>
+      new Promise<Listed[]>((resolve) => {
+        const id = nextCall++;
+        const answer = (data: Buffer) => {
+          const message = JSON.parse(data.toString()) as {
+            id?: number;
+            envelope?: { value: Listed[] };
+          };
+          if (message.id !== id) return;
+          socket.off('message', answer);
+          resolve(message.envelope?.value ?? []);
+        };
+        socket.on('message', answer);
+        socket.send(JSON.stringify({ id, call: 'operations.list', input: {} }));
+      });
     const onlyLarge = process.env.BENCH_TRANSFER_UI_IMAGES ?? 'debian-minbase,debian-large';
     for (const image of images.filter((candidate) =>
       onlyLarge.split(',').includes(candidate.name),

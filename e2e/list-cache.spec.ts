@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page, type Route } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
 import {
   startSimplestreamsServer,
@@ -50,13 +50,18 @@ const refreshing = (page: Page) => page.getByText('Refreshing…');
 const countOf = async (page: Page) =>
   Number(/^(\d+) of/.exec((await status(page).textContent()) ?? '')?.[1]);
 
-/** Holds every images.list answer until the returned function is called. */
+/** Holds every images.load call (the server's list) on the page's socket until released. */
 async function holdLists(page: Page): Promise<() => void> {
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/api/call/images.list', async (route: Route) => {
-    await held;
-    await route.continue();
+  await page.routeWebSocket('**/api/socket', (socket) => {
+    const server = socket.connectToServer();
+    socket.onMessage((frame) => {
+      if (typeof frame === 'string' && frame.includes('"call":"images.load"'))
+        void held.then(() => server.send(frame));
+      else server.send(frame);
+    });
+    server.onMessage((frame) => socket.send(frame));
   });
   return release;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Handlers, OperationSummary, StreamInput } from '../shared/contract.js';
 import { EventHub } from './event-hub.js';
 import type { LxdClientLimits } from './lxd/client.js';
+import { ImageLists } from './images/lists.js';
 import { ListCache } from './images/list-cache.js';
 import { imageHandlers } from './images/service.js';
 import { downloadExport, type DownloadSink } from './images/export.js';
@@ -67,13 +68,14 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
     if (message.event === 'remotes.changed')
       void lists.keepOnly(message.payload.remotes.map(({ name }) => name));
   });
+  const imageLists = new ImageLists({ remotes, hub: events, cache: lists });
   void remotes.connectAll();
   // Electron's quit and a signal handler may both close: once is enough.
   let closing: Promise<void> | undefined;
   return {
     handlers: {
       ...remoteHandlers(remotes),
-      ...imageHandlers(remotes, operations, uploads, lists),
+      ...imageHandlers(remotes, operations, uploads, imageLists),
       ...operationHandlers(remotes, operations),
       ...instanceHandlers(remotes, operations),
       ...updates.handlers,
@@ -91,6 +93,7 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
         .close()
         .then(() => uploads.close())
         .then(() => updates.close())
-        .then(() => remotes.close())),
+        .then(() => remotes.close())
+        .then(() => imageLists.close())),
   };
 }

@@ -20,7 +20,10 @@ export const callNames = [
   'app.chooseFolder',
   'projects.list',
   'images.list',
-  'images.cached',
+  'images.load',
+  'images.view',
+  'images.select',
+  'images.details',
   'images.get',
   'images.aliases',
   'images.document',
@@ -52,6 +55,7 @@ export const eventNames = [
   'remote.status',
   'remotes.changed',
   'images.changed',
+  'images.listChanged',
   'operations.changed',
 ] as const;
 

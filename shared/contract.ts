@@ -13,6 +13,7 @@ import type { Envelope, HangarErrorData } from './errors.js';
 import type { AliasEntry } from './images/changes.js';
 import { PROPERTY_KEY_MAX, PROPERTY_VALUE_MAX } from './images/document.js';
 import type { LxdImage } from './lxd.js';
+import { imageSortColumns, type ImageView } from './images/view.js';
 import { REMOTE_NAME_PATTERN, REMOTE_NAME_RULE } from './remote-name.js';
 import { publishCompressions } from './instances/publish.js';
 import type { ShareInfo } from './sharing.js';
@@ -128,13 +129,6 @@ export interface InstanceSummary {
 export interface ImageForEdit {
   image: LxdImage;
   etag: string;
-}
-
-/** The last list Hangar received for a remote and project, painted while it asks again. */
-export interface CachedImageList {
-  images: LxdImage[];
-  /** ISO time the server sent it. */
-  fetchedAt: string;
 }
 
 /** What the user may do with the images of a remote and project, and why not. */
@@ -315,6 +309,21 @@ const instanceName = z
   )
   .refine((name) => !name.endsWith('-'), { message: 'an instance name does not end with "-"' });
 
+const viewFilter = z.string().max(4096, 'a filter is at most 4096 characters');
+const viewSort = z.object({ column: z.enum(imageSortColumns), desc: z.boolean() }).strict();
+/** Windows are what a screen shows: a few hundred rows at most. */
+const viewQuery = inProject.extend({
+  filter: viewFilter,
+  sort: viewSort,
+  offset: z.number().int().min(0),
+  limit: z.number().int().min(0).max(1000),
+  find: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
+const fullFingerprints = z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(1000);
+
 export const calls = {
   'remotes.list': returns<RemoteSummary[]>()(z.object({}).strict()),
   'remotes.status': returns<RemoteStatus>()(onRemote),
@@ -343,9 +352,23 @@ export const calls = {
       .strict(),
   ),
   'projects.list': returns<string[]>()(onRemote),
+  /** The server's whole list (scripts and tests); windows use images.load and images.view. */
   'images.list': returns<LxdImage[]>()(inProject),
-  /** The last list Hangar received (kept on disk), or null: painted at once, then images.list. */
-  'images.cached': returns<CachedImageList | null>()(inProject),
+  /** Asks the server for the list, holds it, and answers a window of it. */
+  'images.load': returns<ImageView>()(viewQuery),
+  /** A window of the list Hangar holds (or kept on disk) without asking the server: painted at once. */
+  'images.view': returns<ImageView>()(viewQuery),
+  /** The fingerprints of matches `from`..`to` (inclusive) of a filter and sort: Ctrl+A, Shift+click. */
+  'images.select': returns<string[]>()(
+    inProject.extend({
+      filter: viewFilter,
+      sort: viewSort,
+      from: z.number().int().min(0),
+      to: z.number().int().min(-1),
+    }),
+  ),
+  /** Whole images of the held list (the info pane, Delete…); images not in it are left out. */
+  'images.details': returns<LxdImage[]>()(inProject.extend({ fingerprints: fullFingerprints })),
   'images.get': returns<LxdImage>()(inProject.extend({ fingerprint })),
   'images.aliases': returns<AliasEntry[]>()(inProject),
   /** The image and its ETag, for an edit. */
@@ -499,6 +522,8 @@ export interface Events extends Record<EventName, unknown> {
   'remotes.changed': { remotes: RemoteSummary[] };
   /** An image of a remote changed: LXD's lifecycle action, and the image when it names one. */
   'images.changed': { remote: string; project: string; action: string; fingerprint?: string };
+  /** A held list changed (read again, or an event applied): windows showing it ask again. */
+  'images.listChanged': { remote: string; project: string; version: number };
   /** An operation started, progressed or ended. */
   'operations.changed': { operation: OperationSummary };
 }

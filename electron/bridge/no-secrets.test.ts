@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { trustToken } from '../../scripts/sandbox/trust-token.js';
 import { deleteProject } from '../../scripts/sandbox/projects.js';
 import { callNames, type CallName } from '../../shared/contract.js';
+import { LXC_SORT } from '../../shared/images/view.js';
 import { createHangar } from '../hangar.js';
 import { plaintextCodec } from '../remotes/identity.js';
 import { startBridge } from './server.js';
@@ -36,7 +37,8 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
     'content-type': 'application/json',
   };
   const seen: string[] = [];
-  const events = new WebSocket(`${bridge.origin.replace('http', 'ws')}/api/events`, {
+  // The page's one socket: calls, their answers and events all pass here.
+  const events = new WebSocket(`${bridge.origin.replace('http', 'ws')}/api/socket`, {
     headers: { authorization: headers.authorization, host, origin: bridge.origin },
   });
   events.on('message', (data: Buffer) => seen.push(data.toString()));
@@ -45,16 +47,18 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
     events.once('error', reject);
   });
 
-  const call = async (name: CallName, input: unknown): Promise<unknown> => {
-    const response = await fetch(`${bridge.origin}/api/call/${name}`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(input),
+  let nextId = 1;
+  const answers = new Map<number, (value: unknown) => void>();
+  events.on('message', (data: Buffer) => {
+    const message = JSON.parse(data.toString()) as { id?: number; envelope?: unknown };
+    if (message.id !== undefined) answers.get(message.id)?.(message.envelope);
+  });
+  const call = (name: CallName, input: unknown): Promise<unknown> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      answers.set(id, resolve);
+      events.send(JSON.stringify({ id, call: name, input }));
     });
-    const text = await response.text();
-    seen.push(text);
-    return JSON.parse(text);
-  };
 
   // Copies and the instance go to a project of their own, so other tests' lists are untouched.
   const project = `secrets-${process.pid}`;
@@ -98,6 +102,7 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
     });
     expect(added).toMatchObject({ ok: true });
 
+    const view = { filter: '', sort: LXC_SORT, offset: 0, limit: 100 };
     // Every call of the contract, with inputs that succeed where they can.
     const inputs: Record<CallName, unknown> = {
       'remotes.list': {},
@@ -115,7 +120,13 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       'app.chooseFolder': { title: 'Export to' },
       'projects.list': { remote: 'renamed' },
       'images.list': { remote: 'renamed' },
-      'images.cached': { remote: 'renamed' },
+      'images.load': { remote: 'renamed', ...view },
+      'images.view': { remote: 'renamed', ...view },
+      'images.select': { remote: 'renamed', filter: '', sort: LXC_SORT, from: 0, to: 10 },
+      'images.details': {
+        remote: 'renamed',
+        fingerprints: sandbox.fixtures.map(({ fingerprint }) => fingerprint),
+      },
       'images.get': { remote: 'renamed', fingerprint: sandbox.fixtures[0]?.fingerprint },
       'images.aliases': { remote: 'renamed' },
       'images.document': { remote: 'renamed', fingerprint: privateImage?.fingerprint },

@@ -10,7 +10,7 @@ import { EventHub } from '../event-hub.js';
 import { HangarError } from '../../shared/errors.js';
 import type { DownloadSink } from '../images/export.js';
 import { StagedUploads } from '../images/staged-uploads.js';
-import { MAX_BODY_BYTES, MAX_WS_FRAME_BYTES, startBridge, type Bridge } from './server.js';
+import { MAX_BODY_BYTES, startBridge, type Bridge } from './server.js';
 
 interface Answer {
   status: number;
@@ -160,11 +160,38 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const call = (headers: Record<string, string>, body = '{}') =>
-  send(bridge, '/api/call/remotes.list', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
+/** A socket to the bridge: `call` sends a call frame and resolves with its answer's envelope. */
+async function openSocket(headers: Record<string, string>) {
+  const socket = new WebSocket(`ws://${host}/api/socket`, { headers });
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  let next = 1;
+  const waiting = new Map<number, (envelope: unknown) => void>();
+  socket.on('message', (data: Buffer) => {
+    const message = JSON.parse(data.toString()) as { id?: number; envelope?: unknown };
+    if (message.id !== undefined) waiting.get(message.id)?.(message.envelope);
+  });
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+  const call = (name: string, input: unknown) =>
+    new Promise<unknown>((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve);
+      socket.send(JSON.stringify({ id, call: name, input }));
+    });
+  return { socket, closed, call };
+}
+
+/** Whether the bridge refuses a socket with these headers. */
+const refusesSocket = (headers: Record<string, string>) =>
+  new Promise<boolean>((resolve) => {
+    const socket = new WebSocket(`ws://${host}/api/socket`, { headers });
+    socket.on('open', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.on('error', () => resolve(true));
   });
 
 describe('web bridge', () => {
@@ -177,8 +204,10 @@ describe('web bridge', () => {
   it('refuses every request without the token, pages and calls alike', async () => {
     expect((await send(bridge, '/', { headers: { host } })).status).toBe(401);
     expect((await send(bridge, '/assets/app.js', { headers: { host } })).status).toBe(401);
-    expect((await call({ host })).status).toBe(401);
-    expect((await call({ host, authorization: 'Bearer wrong' })).status).toBe(401);
+    expect(await refusesSocket({ origin: bridge.origin })).toBe(true);
+    expect(await refusesSocket({ origin: bridge.origin, authorization: 'Bearer wrong' })).toBe(
+      true,
+    );
     expect((await send(bridge, '/?token=wrong', { headers: { host } })).status).toBe(401);
   });
 
@@ -192,33 +221,45 @@ describe('web bridge', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    const socket = await openSocket({ cookie, origin: bridge.origin });
+    expect(await socket.call('remotes.list', {})).toEqual({ ok: true, value: [{ name: 'local' }] });
+    socket.socket.close();
   });
 
   it('refuses a foreign Host header (DNS rebinding) even with the token', async () => {
-    expect(
-      (await call({ ...auth, host: `evil.example:${new URL(bridge.origin).port}` })).status,
-    ).toBe(421);
+    const foreign = `evil.example:${new URL(bridge.origin).port}`;
+    expect((await send(bridge, '/', { headers: { ...auth, host: foreign } })).status).toBe(421);
+    expect(await refusesSocket({ ...auth, host: foreign, origin: bridge.origin })).toBe(true);
   });
 
-  it('refuses calls from another origin, and non-JSON calls', async () => {
-    expect((await call({ ...auth, origin: 'http://evil.example' })).status).toBe(403);
-    expect((await call({ ...auth, origin: bridge.origin })).status).toBe(200);
-    const form = await send(bridge, '/api/call/remotes.list', {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'text/plain' },
-      body: '{}',
+  it('refuses sockets from another origin or another path, and frames that are not calls', async () => {
+    expect(await refusesSocket({ ...auth, origin: 'http://evil.example' })).toBe(true);
+    const elsewhere = new WebSocket(`ws://${host}/api/events`, {
+      headers: { ...auth, origin: bridge.origin },
     });
-    expect(form.status).toBe(415);
+    expect(await new Promise((resolve) => elsewhere.on('error', () => resolve(true)))).toBe(true);
+    for (const frame of ['{not json', '[1]', '{"id":"1","call":"remotes.list"}', '{"id":1}']) {
+      const socket = await openSocket({ ...auth, origin: bridge.origin });
+      socket.socket.send(frame);
+      expect({ frame, code: await socket.closed }).toEqual({ frame, code: 1007 });
+    }
+    const binary = await openSocket({ ...auth, origin: bridge.origin });
+    binary.socket.send(Buffer.from('{"id":1,"call":"remotes.list","input":{}}'));
+    expect(await binary.closed).toBe(1007);
   });
 
   it('runs contract calls through dispatch and validates them', async () => {
-    expect(JSON.parse((await call(auth)).body)).toEqual({ ok: true, value: [{ name: 'local' }] });
-    const invalid = JSON.parse((await call(auth, '{"unexpected":1}')).body) as {
-      ok: boolean;
-      error: { code: string };
-    };
-    expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
-    expect((await call(auth, '{not json')).status).toBe(400);
+    const socket = await openSocket({ ...auth, origin: bridge.origin });
+    expect(await socket.call('remotes.list', {})).toEqual({ ok: true, value: [{ name: 'local' }] });
+    expect(await socket.call('remotes.list', { unexpected: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-input' },
+    });
+    expect(await socket.call('remotes.nothing', {})).toMatchObject({ ok: false });
+    // Answers find their calls by id, whatever order they come in.
+    const answers = await Promise.all([1, 2, 3].map(() => socket.call('remotes.list', {})));
+    expect(answers).toEqual(Array(3).fill({ ok: true, value: [{ name: 'local' }] }));
+    socket.socket.close();
   });
 
   const reserve = (body: unknown, headers: Record<string, string> = auth) =>
@@ -344,18 +385,15 @@ describe('web bridge', () => {
 
   it('refuses paths on this machine over the bridge: imports take uploads, exports are downloads', async () => {
     handled.length = 0;
-    const importByPath = await send(bridge, '/api/call/images.importFiles', {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        remote: 'local',
-        files: [{ path: '/etc/shadow' }],
-        aliases: [],
-        public: false,
-        properties: {},
-      }),
+    const socket = await openSocket({ ...auth, origin: bridge.origin });
+    const importByPath = await socket.call('images.importFiles', {
+      remote: 'local',
+      files: [{ path: '/etc/shadow' }],
+      aliases: [],
+      public: false,
+      properties: {},
     });
-    expect(envelope(importByPath)).toEqual({
+    expect(importByPath).toEqual({
       ok: false,
       error: {
         code: 'invalid-input',
@@ -363,12 +401,12 @@ describe('web bridge', () => {
           'In web mode Hangar imports only files the browser uploaded: drop them on the window or use "Choose files…". Paths on this machine are refused.',
       },
     });
-    const exportToFolder = await send(bridge, '/api/call/images.export', {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ remote: 'local', fingerprint: 'abc', directory: '/etc' }),
+    const exportToFolder = await socket.call('images.export', {
+      remote: 'local',
+      fingerprint: 'abc',
+      directory: '/etc',
     });
-    expect(envelope(exportToFolder)).toMatchObject({
+    expect(exportToFolder).toMatchObject({
       ok: false,
       error: {
         code: 'invalid-input',
@@ -377,19 +415,16 @@ describe('web bridge', () => {
     });
     expect(handled).toEqual([]);
     // An upload the browser sent is what an import takes.
-    const importUpload = await send(bridge, '/api/call/images.importFiles', {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        remote: 'local',
-        files: [{ upload: '00000000-0000-4000-8000-000000000000' }],
-        aliases: [],
-        public: false,
-        properties: {},
-      }),
+    const importUpload = await socket.call('images.importFiles', {
+      remote: 'local',
+      files: [{ upload: '00000000-0000-4000-8000-000000000000' }],
+      aliases: [],
+      public: false,
+      properties: {},
     });
-    expect(envelope(importUpload)).toMatchObject({ ok: true });
+    expect(importUpload).toMatchObject({ ok: true });
     expect(handled).toEqual(['images.importFiles']);
+    socket.socket.close();
   });
 
   it('streams an export as a download, and cuts it when the export fails its check', async () => {
@@ -465,35 +500,36 @@ describe('web bridge', () => {
     }
   });
 
-  it(`refuses a call body over ${MAX_BODY_BYTES / 1024} KiB, announced or streamed`, async () => {
-    const big = JSON.stringify({ padding: 'x'.repeat(MAX_BODY_BYTES + 10) });
-    const announced = await call(auth, big);
+  it(`refuses an upload reservation over ${MAX_BODY_BYTES / 1024} KiB, announced or streamed`, async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES + 10), size: 1 });
+    const announced = await reserve(JSON.parse(big));
     expect(announced.status).toBe(413);
     expect(announced.body).toBe('Request body too large: calls take at most 1024 KiB of JSON.');
     const streamed = await sendChunked(
       bridge,
-      '/api/call/remotes.list',
+      '/api/upload',
       { ...auth, 'content-type': 'application/json' },
       Array.from({ length: 40 }, () => Buffer.alloc(64 * 1024, 0x20)),
     );
     expect(streamed.status).toBe(413);
-    // A body just under the limit is still a call.
-    const under = JSON.stringify({}).padEnd(MAX_BODY_BYTES - 1, ' ');
-    expect((await call(auth, under)).status).toBe(200);
   });
 
-  it(`closes an events socket that sends a frame over ${MAX_WS_FRAME_BYTES} bytes`, async () => {
-    const socket = new WebSocket(`ws://${host}/api/events`, {
-      headers: { authorization: `Bearer ${bridge.token}`, origin: bridge.origin },
-    });
-    await new Promise((resolve) => socket.on('open', resolve));
-    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-    socket.send('x'.repeat(MAX_WS_FRAME_BYTES + 1));
-    expect(await closed).toBe(1009);
+  it(`closes a socket that sends a call frame over ${MAX_BODY_BYTES / 1024} KiB, and answers one just under`, async () => {
+    const under = await openSocket({ ...auth, origin: bridge.origin });
+    const padding = ' '.repeat(MAX_BODY_BYTES - 100);
+    under.socket.send(`{"id":7,"call":"remotes.list","input":{}}${padding}`);
+    const answer = await new Promise<unknown>((resolve) =>
+      under.socket.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()))),
+    );
+    expect(answer).toEqual({ id: 7, envelope: { ok: true, value: [{ name: 'local' }] } });
+    under.socket.close();
+    const over = await openSocket({ ...auth, origin: bridge.origin });
+    over.socket.send('x'.repeat(MAX_BODY_BYTES + 1));
+    expect(await over.closed).toBe(1009);
   });
 
   it('streams events to an authorized socket and refuses foreign origins', async () => {
-    const url = `ws://${host}/api/events`;
+    const url = `ws://${host}/api/socket`;
     const foreign = new WebSocket(url, {
       headers: { authorization: `Bearer ${bridge.token}`, origin: 'http://evil.example' },
     });

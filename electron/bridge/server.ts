@@ -37,11 +37,12 @@ export interface Bridge {
 }
 
 const COOKIE = 'hangar_token';
-/** A call's JSON body: the largest input (an image document with its properties) is far smaller. */
+/**
+ * A JSON body (an upload's reservation) or a call's frame on the socket: the largest input (an
+ * image document with its properties) is far smaller. A frame beyond this closes the socket (1009).
+ */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** The page sends nothing on the events socket; a frame beyond this closes it (1009). */
-export const MAX_WS_FRAME_BYTES = 4 * 1024;
-/** Events a page does not read are not queued without end: the socket is dropped (it reconnects). */
+/** Answers and events a page does not read are not queued without end: the socket is dropped. */
 const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024;
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -134,6 +135,21 @@ export function staticFile(staticDir: string, target: string): string | undefine
 }
 
 /** The path of a request target, without its query, as sent. */
+/** A call frame from the page, or undefined when it is not one (the socket is then closed). */
+function parseCallFrame(text: string): { id: number; call: string; input: unknown } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { id, call, input } = value as { id?: unknown; call?: unknown; input?: unknown };
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || typeof call !== 'string')
+    return undefined;
+  return { id, call, input: input ?? {} };
+}
+
 function targetPath(request: IncomingMessage): string {
   return (request.url ?? '/').split(/[?#]/, 1)[0] ?? '/';
 }
@@ -374,18 +390,6 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       serveExport(request, response);
       return;
     }
-    const call = /^\/api\/call\/([\w.]+)$/.exec(path)?.[1];
-    if (call !== undefined) {
-      if (request.method !== 'POST') {
-        refuseBody(response, 405, 'Calls are POST requests.');
-        return;
-      }
-      const body = await jsonBody(request, response);
-      if (body === undefined) return;
-      // The bridge is the web transport: dispatch refuses it paths on this machine.
-      sendEnvelope(response, 200, await dispatch(hangar.handlers, call, body.value, 'web'));
-      return;
-    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       refuseBody(response, 405, 'Method not allowed.');
       return;
@@ -401,27 +405,43 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     });
   });
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME_BYTES });
+  /**
+   * The page's one socket (/api/socket) carries its calls and Hangar's events: a call is a frame
+   * {"id", "call", "input"} answered by {"id", "envelope"}, an event is {"event", "payload"}.
+   * A call over a socket costs about a millisecond on loopback, a fetch several: what a
+   * keystroke in a 20,000-row filter waits for.
+   */
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   server.on('upgrade', (request, socket, head) => {
     if (
       !hostAllowed(request) ||
-      request.url !== '/api/events' ||
+      request.url !== '/api/socket' ||
       !authorized(request) ||
-      // Browsers always send Origin on websockets; only our own page may listen.
+      // Browsers always send Origin on websockets; only our own page may connect.
       (request.headers.origin !== undefined && !originAllowed(request.headers.origin))
     ) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
-      const unsubscribe = hangar.events.subscribe((message) => {
+      const post = (message: unknown) => {
         // A page that stopped reading gets dropped rather than queued for without end.
         if (ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) ws.terminate();
-        else ws.send(JSON.stringify(message));
+        else if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+      };
+      const unsubscribe = hangar.events.subscribe(post);
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        const frame = isBinary ? undefined : parseCallFrame(data.toString('utf8'));
+        if (frame === undefined) {
+          ws.close(1007, 'A call is a JSON frame: {"id": <number>, "call": <name>, "input": …}.');
+          return;
+        }
+        // The bridge is the web transport: dispatch refuses it paths on this machine.
+        void dispatch(hangar.handlers, frame.call, frame.input, 'web').then((envelope) =>
+          post({ id: frame.id, envelope }),
+        );
       });
-      // The page has nothing to say on this socket; what it sends is dropped, and a frame
-      // over maxPayload closes it (1009) without taking Hangar down with an unhandled error.
-      ws.on('message', () => undefined);
+      // A frame over maxPayload closes the socket (1009) without taking Hangar down.
       ws.on('error', () => ws.terminate());
       ws.on('close', unsubscribe);
     });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LxdImage } from '../../shared/lxd.js';
+import { LXC_SORT, type ImageView } from '../../shared/images/view.js';
 import { generateCatalog } from '../../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../../scripts/simplestreams/server.js';
 import { dispatch } from '../dispatch.js';
@@ -106,50 +107,88 @@ describe('ListCache', () => {
   });
 });
 
-describe('images.cached', () => {
-  it('answers the last images.list of a remote, and forgets it when the remote is removed or renamed', async () => {
-    const catalog = generateCatalog({ products: 3, versionsPerProduct: 2 });
+describe('held lists (images.load, images.view)', () => {
+  it('answers windows of the last list, from memory, then from disk after a restart, and forgets a removed or renamed remote', async () => {
+    const catalog = generateCatalog({ products: 30, versionsPerProduct: 2 });
     const server = await startSimplestreamsServer({ files: catalog.files });
     const dataDir = join(dir, 'data');
-    const hangar = await createHangar({
-      env: { LXD_DIR: join(dir, 'no-lxd'), LXD_CONF: join(dir, 'no-lxc') },
-      dataDir,
-      secrets: plaintextCodec('test'),
-      extraCa: server.ca,
-    });
+    const start = () =>
+      createHangar({
+        env: { LXD_DIR: join(dir, 'no-lxd'), LXD_CONF: join(dir, 'no-lxc') },
+        dataDir,
+        secrets: plaintextCodec('test'),
+        extraCa: server.ca,
+      });
+    let hangar = await start();
     const call = async (name: Parameters<typeof dispatch>[1], input: unknown) => {
       const envelope = await dispatch(hangar.handlers, name, input);
       if (!envelope.ok) throw new Error(envelope.error.message);
       return envelope.value;
     };
-    const cached = async (remote: string) =>
-      (await call('images.cached', { remote, project: 'default' })) as CachedList | null;
+    const query = { project: 'default', filter: '', sort: LXC_SORT, offset: 0, limit: 10 };
+    const view = async (remote: string, extra: object = {}) =>
+      (await call('images.view', { remote, ...query, ...extra })) as ImageView;
     const until = async (check: () => Promise<boolean>) => {
       for (let i = 0; i < 100 && !(await check()); i++)
         await new Promise((resolve) => setTimeout(resolve, 20));
     };
+    const kept = (remote: string) =>
+      stat(join(dataDir, 'cache', 'lists', remote, 'default.json')).then(
+        () => true,
+        () => false,
+      );
     try {
       await call('remotes.add', { protocol: 'simplestreams', name: 'cat', addr: server.url });
-      expect(await cached('cat')).toBeNull();
-      const listed = (await call('images.list', {
+      expect(await view('cat')).toMatchObject({ state: 'none', total: 0, rows: [] });
+      const whole = (await call('images.list', { remote: 'cat' })) as LxdImage[];
+      expect(whole.length).toBeGreaterThan(60);
+
+      // The server's answer: counts of the whole list, but only the rows asked for.
+      const loaded = (await call('images.load', { remote: 'cat', ...query })) as ImageView;
+      expect(loaded).toMatchObject({ state: 'fresh', total: whole.length, matched: whole.length });
+      expect(loaded.rows).toHaveLength(10);
+      // Read again, unchanged: the same version, so windows on screen stay as they are.
+      expect((await view('cat')).version).toBe(loaded.version);
+
+      // A filter and a sort, done where the list is held.
+      const amd64 = whole.filter((image) => image.architecture === 'x86_64').length;
+      const filtered = await view('cat', {
+        filter: 'architecture=x86_64',
+        sort: { column: 'sizeBytes', desc: true },
+        limit: 1000,
+      });
+      expect(filtered.matched).toBe(amd64);
+      const sizes = filtered.rows.map((row) => row.sizeBytes);
+      expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+      const details = (await call('images.details', {
         remote: 'cat',
         project: 'default',
+        fingerprints: [filtered.rows[0]?.fingerprint ?? ''],
       })) as LxdImage[];
-      expect(listed.length).toBeGreaterThan(0);
-      await until(async () => (await cached('cat')) !== null);
-      expect((await cached('cat'))?.images).toEqual(listed);
-      expect(await cached('nowhere')).toBeNull();
+      expect(details).toEqual(
+        whole.filter((image) => image.fingerprint === filtered.rows[0]?.fingerprint),
+      );
+
+      // A restart: the copy on disk answers before the server is asked.
+      await until(() => kept('cat'));
+      await hangar.close();
+      hangar = await start();
+      const restarted = await view('cat');
+      expect(restarted).toMatchObject({ state: 'kept', total: whole.length });
+      expect(restarted.rows).toEqual(loaded.rows);
 
       await call('remotes.rename', { remote: 'cat', newName: 'renamed' });
       await until(async () => (await readdir(join(dataDir, 'cache', 'lists'))).length === 0);
       expect(await readdir(join(dataDir, 'cache', 'lists'))).toEqual([]);
-      expect(await cached('renamed')).toBeNull();
+      expect(await view('renamed')).toMatchObject({ state: 'none' });
 
-      await call('images.list', { remote: 'renamed', project: 'default' });
-      await until(async () => (await cached('renamed')) !== null);
+      await call('images.load', { remote: 'renamed', ...query });
+      expect(await view('renamed')).toMatchObject({ state: 'fresh', total: whole.length });
+      await until(() => kept('renamed'));
       await call('remotes.remove', { remote: 'renamed' });
       await until(async () => (await readdir(join(dataDir, 'cache', 'lists'))).length === 0);
       expect(await readdir(join(dataDir, 'cache', 'lists'))).toEqual([]);
+      await expect(view('renamed')).rejects.toThrow(/no remote named "renamed"/);
     } finally {
       await hangar.close();
       await server.close();

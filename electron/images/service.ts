@@ -9,7 +9,7 @@ import { imageDocument, updateImage } from './edit.js';
 import { exportImage } from './export.js';
 import { importFiles } from './import-files.js';
 import { importUrl } from './import-url.js';
-import type { ListCache } from './list-cache.js';
+import type { ImageLists } from './lists.js';
 import { ReadOnlyProjects } from './read-only.js';
 import type { StagedUploads } from './staged-uploads.js';
 import { imageUsage } from './usage.js';
@@ -18,11 +18,14 @@ export function imageHandlers(
   remotes: RemoteRegistry,
   operations: Operations,
   uploads: StagedUploads,
-  lists?: ListCache,
+  lists: ImageLists,
 ): Pick<
   Handlers,
   | 'images.list'
-  | 'images.cached'
+  | 'images.load'
+  | 'images.view'
+  | 'images.select'
+  | 'images.details'
   | 'images.get'
   | 'images.aliases'
   | 'images.document'
@@ -41,29 +44,14 @@ export function imageHandlers(
 > {
   // Projects where LXD refused a change (403), for images.access.
   const readOnly = new ReadOnlyProjects();
-  const addrOf = (remote: string) => remotes.list().find(({ name }) => name === remote)?.addr;
-  const current = (remote: string) => {
-    try {
-      return remotes.connection(remote);
-    } catch {
-      return undefined;
-    }
-  };
   return {
-    'images.list': async ({ remote, project }) => {
-      const connection = remotes.connection(remote);
-      const images = await connection.listImages(project);
-      // Kept for the next window or start, unless the remote was removed or renamed meanwhile.
-      const addr = addrOf(remote);
-      if (lists !== undefined && addr !== undefined && current(remote) === connection)
-        void lists.write(remote, project ?? 'default', addr, images);
-      return images;
-    },
-    'images.cached': async ({ remote, project }) => {
-      const addr = addrOf(remote);
-      if (lists === undefined || addr === undefined) return null;
-      return lists.read(remote, project ?? 'default', addr);
-    },
+    'images.list': async (scope) => [...(await lists.load(scope)).images],
+    'images.load': ({ remote, project, ...query }) => lists.loadView({ remote, project }, query),
+    'images.view': ({ remote, project, ...query }) => lists.view({ remote, project }, query),
+    'images.select': ({ remote, project, ...query }) =>
+      lists.fingerprints({ remote, project }, query),
+    'images.details': ({ remote, project, fingerprints }) =>
+      lists.details({ remote, project }, fingerprints),
     'images.get': ({ remote, fingerprint, project }) =>
       remotes.connection(remote).getImage(fingerprint, project),
     'images.aliases': ({ remote, project }) => remotes.connection(remote).listAliases(project),

@@ -35,6 +35,7 @@ import { plaintextCodec } from '../remotes/identity.js';
 import { RemoteRegistry } from '../remotes/registry.js';
 import { remoteHandlers } from '../remotes/service.js';
 import { addTrustedRemote } from '../../scripts/sandbox/trusted-remote.js';
+import { ImageLists } from './lists.js';
 import { imageHandlers } from './service.js';
 import { StagedUploads } from './staged-uploads.js';
 import { updateHandlers } from './updates-service.js';
@@ -159,7 +160,7 @@ beforeAll(async () => {
   checks = updateHandlers(remotes, operations, { cacheMs: 0, timeoutMs: TIMEOUT_MS });
   const composed: Partial<Handlers> = {
     ...remoteHandlers(remotes),
-    ...imageHandlers(remotes, operations, uploads),
+    ...imageHandlers(remotes, operations, uploads, new ImageLists({ remotes, hub })),
     ...operationHandlers(remotes, operations),
     ...checks.handlers,
   };

@@ -1,6 +1,7 @@
 /**
- * The web-mode transport: calls are POSTs to the loopback bridge, events
- * arrive on one websocket that reconnects by itself. The bridge's cookie
+ * The web-mode transport: calls and events share one websocket to the
+ * loopback bridge (a call is answered in about a millisecond), which
+ * reconnects by itself. The bridge's cookie
  * carries the token, so nothing secret lives in page script. Files go up as
  * uploads (reserved, then streamed into the import) and exports come down as downloads: the
  * bridge never takes a path on the machine from a page.
@@ -84,58 +85,69 @@ function exportDownload(input: StreamInput<'images.exportDownload'>): Promise<En
   return Promise.resolve({ ok: true, value: null });
 }
 
-async function post(name: string, input: unknown): Promise<Envelope<unknown>> {
-  let response: Response;
-  try {
-    response = await fetch(`/api/call/${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(input ?? {}),
-      credentials: 'same-origin',
-    });
-  } catch {
-    return lost(`Could not call ${name}`);
-  }
-  if (!response.ok) {
-    return {
-      ok: false,
-      error: {
-        code: 'internal',
-        message: `Hangar refused the call (HTTP ${response.status}): ${await response.text()}`,
-      },
-    };
-  }
-  return (await response.json()) as Envelope<unknown>;
+interface Answer {
+  id: number;
+  envelope: Envelope<unknown>;
 }
 
 export function createWebTransport(): HangarTransport {
   const listeners = new Set<EventListener>();
+  /** Calls sent (or waiting for the socket to open), by id. */
+  const pending = new Map<number, { name: string; resolve: (answer: Envelope<unknown>) => void }>();
+  const waiting: string[] = [];
+  let nextId = 1;
   let socket: WebSocket | undefined;
   let retryDelay = 250;
 
   const connect = () => {
-    socket = new WebSocket(
-      `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`,
+    const opened = new WebSocket(
+      `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/socket`,
     );
-    socket.addEventListener('open', () => {
+    socket = opened;
+    opened.addEventListener('open', () => {
       retryDelay = 250;
+      for (const frame of waiting.splice(0)) opened.send(frame);
     });
-    socket.addEventListener('message', (message: MessageEvent<string>) => {
-      const parsed = JSON.parse(message.data) as EventMessage;
+    opened.addEventListener('message', (message: MessageEvent<string>) => {
+      const parsed = JSON.parse(message.data) as EventMessage | Answer;
+      if ('id' in parsed) {
+        const call = pending.get(parsed.id);
+        pending.delete(parsed.id);
+        call?.resolve(parsed.envelope);
+        return;
+      }
       if (!isEventName(parsed.event)) return;
       for (const listener of listeners) listener(parsed);
     });
-    const opened = socket;
-    socket.addEventListener('close', () => {
+    opened.addEventListener('close', () => {
       if (socket !== opened) return;
       socket = undefined;
+      // Calls in flight have no answer coming: they fail, as a request cut off does.
+      waiting.length = 0;
+      for (const [id, call] of pending) {
+        pending.delete(id);
+        call.resolve(lost(`Could not call ${call.name}`));
+      }
       if (listeners.size === 0) return;
-      setTimeout(connect, retryDelay);
+      // A call meanwhile may have connected already.
+      setTimeout(() => {
+        if (socket === undefined) connect();
+      }, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 5000);
     });
   };
 
-  const facade = buildFacade(post) as unknown as Omit<
+  const call = (name: string, input: unknown): Promise<Envelope<unknown>> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, { name, resolve });
+      const frame = JSON.stringify({ id, call: name, input: input ?? {} });
+      if (socket === undefined) connect();
+      if (socket?.readyState === WebSocket.OPEN) socket.send(frame);
+      else waiting.push(frame);
+    });
+
+  const facade = buildFacade(call) as unknown as Omit<
     HangarTransport,
     'subscribe' | 'kind' | 'upload' | 'exportDownload'
   >;
@@ -152,7 +164,7 @@ export function createWebTransport(): HangarTransport {
         // A listener replaced in the same task (a React effect re-running) must not
         // drop the socket: events sent while it reconnects would be lost.
         queueMicrotask(() => {
-          if (listeners.size === 0) socket?.close();
+          if (listeners.size === 0 && pending.size === 0) socket?.close();
         });
       };
     },

@@ -1,11 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ImageChange } from '../../shared/images/changes';
 import { api } from '../api/hangar';
 import { UnreachableScreen } from '../connection/Unreachable';
 import { LeaveDialog } from '../editing/ConflictDialog';
 import { isDirty, useEdit } from '../editing/edit-store';
 import { ImagesScreen } from '../images/ImagesScreen';
-import { forgetListsExcept, scopeOf, useImages } from '../images/images-store';
+import { scopeOf, useImages } from '../images/images-store';
 import { OperationsPanel } from '../operations/OperationsPanel';
 import { useOperations } from '../operations/operations-store';
 import { AddRemoteDialog } from '../remotes/AddRemoteDialog';
@@ -17,8 +16,6 @@ import { BuildScreen } from '../build/BuildScreen';
 import { InstancesScreen } from '../instances/InstancesScreen';
 import { ViewSwitch } from '../instances/ViewSwitch';
 import { useConnection, useRemoteStatus } from './connection-store';
-
-const CHANGE_DEBOUNCE_MS = 100;
 
 export function App() {
   const {
@@ -39,7 +36,7 @@ export function App() {
   const showInstances = currentView === 'instances' && summary?.protocol === 'lxd';
   const showBuild = currentView === 'build' && summary?.protocol === 'lxd';
   const load = useImages((state) => state.load);
-  const applyChanges = useImages((state) => state.applyChanges);
+  const listChanged = useImages((state) => state.listChanged);
   // A list Hangar kept for this view is shown while the remote connects.
   const listShown = useImages(
     (state) => state.loaded && remote !== undefined && state.scope === scopeOf(remote, project),
@@ -66,36 +63,23 @@ export function App() {
   }, []);
 
   // One subscription for the page's life: the view on screen is read when an event comes.
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let batch: ImageChange[] = [];
-    const unsubscribe = api.subscribe((message) => {
-      if (message.event === 'remotes.changed') {
-        // A removed or renamed remote's lists go with it.
-        forgetListsExcept(message.payload.remotes.map(({ name }) => name));
-        setRemotes(message.payload.remotes);
-      } else if (message.event === 'remote.status') {
-        setStatus(message.payload.remote, message.payload.status);
-      } else if (message.event === 'operations.changed') {
-        updateOperation(message.payload.operation);
-      } else {
-        const { remote, project } = message.payload;
-        const view = useConnection.getState();
-        if (remote !== view.remote || project !== view.project) return;
-        // Bursts of lifecycle events (an import with aliases) are applied together.
-        batch.push(message.payload);
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          void applyChanges(remote, project, batch);
-          batch = [];
-        }, CHANGE_DEBOUNCE_MS);
-      }
-    });
-    return () => {
-      clearTimeout(timer);
-      unsubscribe();
-    };
-  }, [applyChanges, setRemotes, setStatus, updateOperation]);
+  useEffect(
+    () =>
+      api.subscribe((message) => {
+        if (message.event === 'remotes.changed') {
+          setRemotes(message.payload.remotes);
+        } else if (message.event === 'remote.status') {
+          setStatus(message.payload.remote, message.payload.status);
+        } else if (message.event === 'operations.changed') {
+          updateOperation(message.payload.operation);
+        } else if (message.event === 'images.listChanged') {
+          // The main process applied LXD's events to the list it holds: the rows in view follow.
+          const { remote, project, version } = message.payload;
+          listChanged(remote, project, version);
+        }
+      }),
+    [listChanged, setRemotes, setStatus, updateOperation],
+  );
 
   // A new view lists at once; a remote coming back after being unreachable lists again.
   const online = status.state === 'online';

@@ -2,17 +2,17 @@
  * An image's aliases: create (with a description), rename, describe, move
  * to another image and delete, each one request to LXD (`lxc image alias`).
  */
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { aliasCommand } from '../../shared/lxc-command';
 import type { LxdImage, LxdImageAlias } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { CommandPreview } from '../common/CommandPreview';
 import { Dialog } from '../common/Dialog';
 import { TextField } from '../common/fields';
-import { aliasCell, shortFingerprint } from '../../shared/images/format';
 import { DialogFooter } from '../transfers/DialogFooter';
 import { useAction } from '../transfers/use-action';
-import { useImages } from '../images/images-store';
+import type { ImageRow } from '../../shared/images/format';
+import { LXC_SORT } from '../../shared/images/view';
 
 type AliasAction =
   | { kind: 'create' }
@@ -25,6 +25,9 @@ interface Scope {
   remote: string;
   project: string;
 }
+
+/** The move dialog lists this many images; "Find image" narrows them. */
+const MOVE_CHOICES = 50;
 
 export function AliasesEditor({
   image,
@@ -106,12 +109,37 @@ function AliasDialog({
   scope: Scope;
   onClose: () => void;
 }) {
-  const images = useImages((state) => state.images);
+  // Images to move the alias to: the first matches of a filter, read from the held list.
+  const [search, setSearch] = useState('');
+  const [others, setOthers] = useState<ImageRow[]>([]);
+  useEffect(() => {
+    if (action.kind !== 'move') return;
+    let current = true;
+    api.images
+      .view({ ...scope, filter: search, sort: LXC_SORT, offset: 0, limit: MOVE_CHOICES + 1 })
+      .then(
+        (view) => {
+          if (current)
+            setOthers(
+              view.rows
+                .filter((row) => row.fingerprint !== image.fingerprint)
+                .slice(0, MOVE_CHOICES),
+            );
+        },
+        () => undefined,
+      );
+    return () => {
+      current = false;
+    };
+  }, [action.kind, scope, search, image.fingerprint]);
   const current = action.kind === 'create' ? undefined : action.alias;
   const [name, setName] = useState(current?.name ?? '');
   const [description, setDescription] = useState(current?.description ?? '');
-  const others = images.filter((candidate) => candidate.fingerprint !== image.fingerprint);
-  const [target, setTarget] = useState(others[0]?.fingerprint ?? '');
+  const [chosenTarget, setTarget] = useState('');
+  // The first choice until one is made (or when the filter hides the one chosen).
+  const target = others.some((row) => row.fingerprint === chosenTarget)
+    ? chosenTarget
+    : (others[0]?.fingerprint ?? '');
   const targetId = useId();
   const { busy, error, run } = useAction(onClose);
 
@@ -190,25 +218,31 @@ function AliasDialog({
           <TextField label="Description" value={description} onChange={setDescription} />
         ) : null}
         {action.kind === 'move' ? (
-          others.length === 0 ? (
-            <p className="muted">There is no other image here to move it to.</p>
-          ) : (
-            <div className="field">
-              <label htmlFor={targetId}>Move to image</label>
-              <select
-                id={targetId}
-                value={target}
-                onChange={(event) => setTarget(event.target.value)}
-              >
-                {others.map((candidate) => (
-                  <option key={candidate.fingerprint} value={candidate.fingerprint}>
-                    {shortFingerprint(candidate.fingerprint)}{' '}
-                    {aliasCell(candidate) || (candidate.properties.description ?? '')}
-                  </option>
-                ))}
-              </select>
-            </div>
-          )
+          <>
+            <TextField label="Find image" value={search} onChange={setSearch} />
+            {others.length === 0 ? (
+              <p className="muted">
+                {search === ''
+                  ? 'There is no other image here to move it to.'
+                  : 'No other image matches.'}
+              </p>
+            ) : (
+              <div className="field">
+                <label htmlFor={targetId}>Move to image</label>
+                <select
+                  id={targetId}
+                  value={target}
+                  onChange={(event) => setTarget(event.target.value)}
+                >
+                  {others.map((candidate) => (
+                    <option key={candidate.fingerprint} value={candidate.fingerprint}>
+                      {candidate.shortFingerprint} {candidate.alias || candidate.description}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            )}
+          </>
         ) : null}
         {action.kind === 'delete' ? (
           <p>

@@ -3,7 +3,7 @@
  * refresh, delete), "Properties" (the document as a form) and "YAML" (the
  * document as `lxc image edit` shows it), or the images selected together.
  */
-import { Suspense, lazy, useEffect, useId, useState, type ReactNode } from 'react';
+import { Suspense, lazy, memo, useEffect, useId, useState, type ReactNode } from 'react';
 import type { ImageAccess } from '../../shared/contract';
 import { infoDate, isUnsetTime, shortFingerprint, toImageInfo } from '../../shared/images/format';
 import { refreshCommand } from '../../shared/lxc-command';
@@ -18,6 +18,7 @@ import { PropertiesEditor } from '../editing/PropertiesEditor';
 import { useEdit } from '../editing/edit-store';
 import { ImageActions } from '../transfers/ImageActions';
 import { SharingButtons } from '../sharing/SharingButtons';
+import { useShallow } from 'zustand/react/shallow';
 import { useImages } from './images-store';
 import { HangarError } from '../../shared/errors';
 
@@ -49,7 +50,8 @@ interface Scope {
   project: string;
 }
 
-export function ImageDetails({
+/** Memoized: the filter box and the table's rows do not draw it again. */
+export const ImageDetails = memo(function ImageDetails({
   image,
   scope,
   isLxd,
@@ -61,9 +63,12 @@ export function ImageDetails({
   isLxd: boolean;
   onClose: () => void;
   /** Asks to delete these images (the screen's one Delete dialog). */
-  onDelete: (images: LxdImage[]) => void;
+  /** Asks to delete the selection (the screen's one Delete dialog). */
+  onDelete: () => void;
 }) {
-  const { selection, images, access } = useImages();
+  const { selection, selectedImages, access } = useImages(
+    useShallow(({ selection, selectedImages, access }) => ({ selection, selectedImages, access })),
+  );
   const [tab, setTab] = useState<Tab>('Info');
   const tabsId = useId();
   const open = useEdit((state) => state.open);
@@ -79,11 +84,11 @@ export function ImageDetails({
   }, [open, scope.remote, scope.project, fingerprint, image, isLxd]); // eslint-disable-line react-hooks/exhaustive-deps
 
   if (selection.length > 1) {
-    const chosen = images.filter((candidate) => selection.includes(candidate.fingerprint));
+    const chosen = selectedImages;
     return (
       <section className="details" aria-label="Image details">
         <header className="details-head">
-          <h2>{chosen.length} images selected</h2>
+          <h2>{selection.length} images selected</h2>
           <button type="button" onClick={onClose} aria-label="Close details">
             ×
           </button>
@@ -96,12 +101,20 @@ export function ImageDetails({
             </li>
           ))}
         </ul>
-        {isLxd ? <SharingButtons images={chosen} scope={scope} /> : null}
-        {editable ? (
-          <button type="button" className="danger" onClick={() => onDelete(chosen)}>
+        {isLxd ? (
+          <SharingButtons fingerprints={selection.slice(0, 1000)} only={undefined} scope={scope} />
+        ) : null}
+        {selection.length > chosen.length ? (
+          <p className="muted">…and {selection.length - chosen.length} more.</p>
+        ) : null}
+        {selection.length > 1000 ? (
+          <p className="muted">Delete… and Export as simplestreams… take at most 1000 at once.</p>
+        ) : null}
+        {editable && selection.length <= 1000 ? (
+          <button type="button" className="danger" onClick={onDelete}>
             Delete…
           </button>
-        ) : (
+        ) : editable ? null : (
           <ReadOnlyNote reason={readOnlyReason} />
         )}
       </section>
@@ -127,7 +140,9 @@ export function ImageDetails({
         </button>
       </header>
       <ImageActions image={image} />
-      {isLxd ? <SharingButtons images={[image]} scope={scope} /> : null}
+      {isLxd ? (
+        <SharingButtons fingerprints={[image.fingerprint]} only={image} scope={scope} />
+      ) : null}
       <div role="tablist" aria-label="Image views" className="tabs">
         {TABS.map((name) => (
           <button
@@ -164,7 +179,7 @@ export function ImageDetails({
             editable={editable}
             access={access}
             readOnlyReason={isLxd ? readOnlyReason : undefined}
-            onDelete={() => onDelete([image])}
+            onDelete={onDelete}
           />
         ) : (
           <>
@@ -190,7 +205,7 @@ export function ImageDetails({
       <ConflictDialog />
     </section>
   );
-}
+});
 
 function ReadOnlyNote({ reason }: { reason: string | undefined }) {
   return reason === undefined ? null : <p className="notice">Read-only: {reason}</p>;

@@ -1,150 +1,195 @@
 /**
  * The image table: the columns of `lxc image list`, sortable by each,
- * virtualized (only visible rows are in the DOM), and a keyboard grid:
- * arrows, Page Up/Down, Home/End move the selection; Shift/Ctrl click and
- * Ctrl+A select several; Delete asks to delete the selection.
+ * virtualized over rows the main process sends a window at a time (only the
+ * rows in view are received and in the DOM), and a keyboard grid: arrows,
+ * Page Up/Down, Home/End move the selection; Shift/Ctrl click and Ctrl+A
+ * select several; Delete asks to delete the selection.
  */
 import {
   createColumnHelper,
   flexRender,
   getCoreRowModel,
-  getSortedRowModel,
   useReactTable,
-  type RowData,
   type SortingState,
 } from '@tanstack/react-table';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import {
+  memo,
+  useEffect,
+  useRef,
+  type KeyboardEvent,
+  type MouseEvent,
+  type ReactNode,
+} from 'react';
 import type { ImageRow } from '../../shared/images/format';
+import type { ImageSort, ImageSortColumn } from '../../shared/images/view';
+import { useFixedRows } from '../common/use-fixed-rows';
 
 const column = createColumnHelper<ImageRow>();
 
+/** TanStack keeps the headers and the sort state; the rows are drawn from the window directly. */
 const columns = [
-  column.accessor('alias', {
-    header: 'ALIAS',
-    sortingFn: 'basic',
-    cell: (cell) => (
-      <>
-        {cell.row.original.alias}
-        {cell.table.options.meta?.updates[cell.row.original.fingerprint] === undefined ? null : (
-          <span className="badge" title="Its source has a newer image: Refresh image">
-            update available
-          </span>
-        )}
-      </>
-    ),
-  }),
-  column.accessor('shortFingerprint', { header: 'FINGERPRINT', sortingFn: 'basic' }),
-  column.accessor('public', { header: 'PUBLIC', sortingFn: 'basic' }),
-  column.accessor('description', { header: 'DESCRIPTION', sortingFn: 'basic' }),
-  column.accessor('architecture', { header: 'ARCHITECTURE', sortingFn: 'basic' }),
-  column.accessor('type', { header: 'TYPE', sortingFn: 'basic' }),
-  column.accessor('sizeBytes', {
-    header: 'SIZE',
-    sortingFn: 'basic',
-    cell: (cell) => cell.row.original.size,
-  }),
-  column.accessor('uploadedAt', {
-    header: 'UPLOAD DATE',
-    sortingFn: 'basic',
-    cell: (cell) => cell.row.original.uploadDate,
-  }),
+  column.accessor('alias', { header: 'ALIAS' }),
+  column.accessor('shortFingerprint', { header: 'FINGERPRINT' }),
+  column.accessor('public', { header: 'PUBLIC' }),
+  column.accessor('description', { header: 'DESCRIPTION' }),
+  column.accessor('architecture', { header: 'ARCHITECTURE' }),
+  column.accessor('type', { header: 'TYPE' }),
+  column.accessor('sizeBytes', { header: 'SIZE' }),
+  column.accessor('uploadedAt', { header: 'UPLOAD DATE' }),
+];
+
+/** Each column's cell text, in the columns' order (size and date as lxc prints them). */
+const CELLS: readonly ((row: ImageRow) => string)[] = [
+  (row) => row.alias,
+  (row) => row.shortFingerprint,
+  (row) => row.public,
+  (row) => row.description,
+  (row) => row.architecture,
+  (row) => row.type,
+  (row) => row.size,
+  (row) => row.uploadDate,
 ];
 
 const ROW_HEIGHT = 32;
+const NO_ROWS: ImageRow[] = [];
 let firstPaintMarked = false;
 
-declare module '@tanstack/react-table' {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  interface TableMeta<TData extends RowData> {
-    /** Images with a newer version at their source. */
-    updates: Record<string, string>;
-  }
+interface RowProps {
+  row: ImageRow;
+  index: number;
+  selected: boolean;
+  /** Its source has a newer image. */
+  outdated: boolean;
+  onClick: (event: MouseEvent, index: number) => void;
 }
 
+/** One row; drawn again only when it shows another image or its state changes. */
+const Row = memo(
+  function Row({ row, index, selected, outdated, onClick }: RowProps) {
+    return (
+      <div
+        role="row"
+        id={`image-row-${row.fingerprint}`}
+        aria-rowindex={index + 2}
+        aria-selected={selected}
+        className={`grid-row${selected ? ' selected' : ''}`}
+        style={{ transform: `translateY(${index * ROW_HEIGHT}px)`, height: ROW_HEIGHT }}
+        onClick={(event) => onClick(event, index)}
+      >
+        {CELLS.map((cell, position) => {
+          const text = cell(row);
+          let content: ReactNode = text;
+          if (position === 0 && outdated)
+            content = (
+              <>
+                {text}
+                <span className="badge" title="Its source has a newer image: Refresh image">
+                  update available
+                </span>
+              </>
+            );
+          return (
+            <div role="gridcell" key={position} className="grid-cell" title={text}>
+              {content}
+            </div>
+          );
+        })}
+      </div>
+    );
+  },
+  (before, after) =>
+    before.index === after.index &&
+    before.selected === after.selected &&
+    before.outdated === after.outdated &&
+    before.onClick === after.onClick &&
+    (before.row === after.row || JSON.stringify(before.row) === JSON.stringify(after.row)),
+);
+
 interface ImageTableProps {
-  rows: ImageRow[];
+  /** How many rows match (the table's length). */
+  count: number;
+  /** The rows received, by index among the matches. */
+  rows: ReadonlyMap<number, ImageRow>;
   selected: string | undefined;
+  activeIndex: number;
   selection: string[];
   updates: Record<string, string>;
-  onSelect: (fingerprint: string | undefined) => void;
-  onSelectMany: (fingerprints: string[], focus: string | undefined) => void;
+  sort: ImageSort;
+  onSort: (sort: ImageSort) => void;
+  /** The rows in view changed. */
+  onShowRows: (start: number, end: number) => void;
+  /** Selects the row at an index: alone, a range from the active row (Shift), or toggled (Ctrl). */
+  onSelect: (index: number, how: 'one' | 'range' | 'toggle') => void;
+  onSelectAll: () => void;
+  onClear: () => void;
   /** The Delete key, with the selection to delete. */
   onDelete: (() => void) | undefined;
 }
 
-export function ImageTable({
+/** Memoized: typing in the filter box draws it again only when its rows come. */
+export const ImageTable = memo(function ImageTable({
+  count,
   rows,
   selected,
+  activeIndex,
   selection,
   updates,
+  sort,
+  onSort,
+  onShowRows,
   onSelect,
-  onSelectMany,
+  onSelectAll,
+  onClear,
   onDelete,
 }: ImageTableProps) {
-  // `lxc image list` prints rows sorted by their text, i.e. by ALIAS first.
-  const [sorting, setSorting] = useState<SortingState>([{ id: 'alias', desc: false }]);
-  // TanStack Table is not memoizable by the React Compiler; this component does not rely on it.
-  // eslint-disable-next-line react-hooks/incompatible-library
+  const sorting: SortingState = [{ id: sort.column, desc: sort.desc }];
   const table = useReactTable({
-    data: rows,
+    data: NO_ROWS,
     columns,
     state: { sorting },
-    onSortingChange: setSorting,
+    manualSorting: true,
+    onSortingChange: (updater) => {
+      const [next] = typeof updater === 'function' ? updater(sorting) : updater;
+      if (next !== undefined) onSort({ column: next.id as ImageSortColumn, desc: next.desc });
+    },
     getCoreRowModel: getCoreRowModel(),
-    getSortedRowModel: getSortedRowModel(),
-    getRowId: (row) => row.fingerprint,
     enableSortingRemoval: false,
-    // The first click sorts ascending, even while the list is still loading (TanStack would
-    // otherwise guess from the first row, and guess descending when there is none).
+    // The first click sorts ascending.
     sortDescFirst: false,
-    meta: { updates },
   });
   const chosen = new Set(selection);
-  const sortedRows = table.getRowModel().rows;
 
   const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: sortedRows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    // The sticky header covers the first row's height of the viewport.
-    scrollPaddingStart: ROW_HEIGHT,
-    getItemKey: (index) => sortedRows[index]?.id ?? index,
-  });
-
-  const activeIndex =
-    selected === undefined ? -1 : sortedRows.findIndex((row) => row.id === selected);
+  const headRef = useRef<HTMLDivElement>(null);
+  const { first, last, totalHeight, scrollToIndex } = useFixedRows(
+    scrollRef,
+    headRef,
+    count,
+    ROW_HEIGHT,
+    3,
+  );
+  const indexes: number[] = [];
+  for (let index = first; index <= last; index++) indexes.push(index);
 
   useEffect(() => {
-    if (activeIndex >= 0) virtualizer.scrollToIndex(activeIndex, { align: 'auto' });
-  }, [activeIndex, virtualizer]);
+    onShowRows(first, last);
+  }, [first, last, rows, onShowRows]);
 
   useEffect(() => {
-    if (firstPaintMarked || rows.length === 0) return;
+    if (activeIndex >= 0) scrollToIndex(activeIndex);
+  }, [activeIndex, scrollToIndex]);
+
+  useEffect(() => {
+    if (firstPaintMarked || rows.size === 0) return;
     firstPaintMarked = true;
     // Marked after the browser painted the first rows: what "time to first table" measures.
     requestAnimationFrame(() => performance.mark('hangar:first-table-paint'));
-  }, [rows.length]);
+  }, [rows.size]);
 
-  const move = (index: number) => {
-    const clamped = Math.max(0, Math.min(sortedRows.length - 1, index));
-    const row = sortedRows[clamped];
-    if (row !== undefined) onSelect(row.id);
-  };
-
-  const pageSize = Math.max(
-    1,
-    Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT * 10) / ROW_HEIGHT) - 1,
-  );
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'a') {
       event.preventDefault();
-      onSelectMany(
-        sortedRows.map((row) => row.id),
-        selected ?? sortedRows[0]?.id,
-      );
+      onSelectAll();
       return;
     }
     if (event.key === 'Delete' && onDelete !== undefined && selection.length > 0) {
@@ -152,22 +197,36 @@ export function ImageTable({
       onDelete();
       return;
     }
+    // Read here, not while drawing: reading layout there forces it on every render.
+    const pageSize = Math.max(
+      1,
+      Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT * 10) / ROW_HEIGHT) - 1,
+    );
     const moves: Record<string, number> = {
       ArrowDown: activeIndex + 1,
       ArrowUp: activeIndex <= 0 ? 0 : activeIndex - 1,
       PageDown: activeIndex + pageSize,
       PageUp: activeIndex - pageSize,
       Home: 0,
-      End: sortedRows.length - 1,
+      End: count - 1,
     };
     const target = moves[event.key];
     if (target !== undefined) {
       event.preventDefault();
-      move(target);
+      if (count > 0) onSelect(Math.max(0, Math.min(count - 1, target)), 'one');
     } else if (event.key === 'Escape') {
-      onSelect(undefined);
+      onClear();
     }
   };
+  // The same function while the selection's anchor stays: rows are not drawn again for it.
+  const clickRef = useRef({ activeIndex, onSelect });
+  clickRef.current = { activeIndex, onSelect };
+  const onRowClick = useRef((event: MouseEvent, index: number) => {
+    const { activeIndex: anchor, onSelect: select } = clickRef.current;
+    if (event.shiftKey && anchor >= 0) select(index, 'range');
+    else if (event.ctrlKey || event.metaKey) select(index, 'toggle');
+    else select(index, 'one');
+  }).current;
 
   return (
     <div
@@ -175,14 +234,16 @@ export function ImageTable({
       className="image-grid"
       role="grid"
       aria-label="Images"
-      aria-rowcount={sortedRows.length + 1}
+      aria-rowcount={count + 1}
       aria-colcount={columns.length}
       aria-multiselectable="true"
       tabIndex={0}
-      aria-activedescendant={activeIndex >= 0 ? `image-row-${selected ?? ''}` : undefined}
+      aria-activedescendant={
+        activeIndex >= 0 && selected !== undefined ? `image-row-${selected}` : undefined
+      }
       onKeyDown={onKeyDown}
     >
-      <div role="rowgroup" className="grid-head">
+      <div role="rowgroup" className="grid-head" ref={headRef}>
         {table.getHeaderGroups().map((group) => (
           <div role="row" aria-rowindex={1} className="grid-row" key={group.id}>
             {group.headers.map((header) => {
@@ -213,55 +274,34 @@ export function ImageTable({
         ))}
       </div>
       <div role="rowgroup" className="grid-body">
-        <div className="grid-spacer" style={{ height: virtualizer.getTotalSize() }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const row = sortedRows[item.index];
-            if (row === undefined) return null;
-            const isSelected = chosen.has(row.id) || row.id === selected;
+        <div className="grid-spacer" style={{ height: totalHeight }}>
+          {indexes.map((index) => {
+            const image = rows.get(index);
+            if (image === undefined)
+              // Not received yet: its place is kept while its window is on the way.
+              return (
+                <div
+                  role="row"
+                  key={`row-${index}`}
+                  aria-rowindex={index + 2}
+                  aria-busy="true"
+                  className="grid-row placeholder"
+                  style={{ transform: `translateY(${index * ROW_HEIGHT}px)`, height: ROW_HEIGHT }}
+                />
+              );
             return (
-              <div
-                role="row"
-                id={`image-row-${row.id}`}
-                key={item.key}
-                aria-rowindex={item.index + 2}
-                aria-selected={isSelected}
-                className={`grid-row${isSelected ? ' selected' : ''}`}
-                style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
-                onClick={(event) => {
-                  if (event.shiftKey && activeIndex >= 0) {
-                    const [from, to] = [activeIndex, item.index].sort((a, b) => a - b) as [
-                      number,
-                      number,
-                    ];
-                    onSelectMany(
-                      sortedRows.slice(from, to + 1).map((candidate) => candidate.id),
-                      selected,
-                    );
-                  } else if (event.ctrlKey || event.metaKey) {
-                    const next = chosen.has(row.id)
-                      ? selection.filter((id) => id !== row.id)
-                      : [...selection, row.id];
-                    onSelectMany(next, chosen.has(row.id) ? next.at(-1) : row.id);
-                  } else onSelect(row.id);
-                }}
-              >
-                {row.getVisibleCells().map((cell) => (
-                  <div
-                    role="gridcell"
-                    key={cell.id}
-                    className="grid-cell"
-                    title={
-                      typeof cell.getValue() === 'string' ? String(cell.getValue()) : undefined
-                    }
-                  >
-                    {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                  </div>
-                ))}
-              </div>
+              <Row
+                key={image.fingerprint}
+                row={image}
+                index={index}
+                selected={chosen.has(image.fingerprint) || image.fingerprint === selected}
+                outdated={updates[image.fingerprint] !== undefined}
+                onClick={onRowClick}
+              />
             );
           })}
         </div>
       </div>
     </div>
   );
-}
+});

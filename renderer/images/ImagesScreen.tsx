@@ -1,8 +1,8 @@
 /** The images of one remote: filter, table, info pane. */
-import { useDeferredValue, useMemo, useState } from 'react';
-import { filterImages, parseFilter } from '../../shared/images/filter';
-import { compareListRows, toImageRow, type ImageRow } from '../../shared/images/format';
+import { useMemo, useState } from 'react';
+import { HangarError } from '../../shared/errors';
 import type { LxdImage } from '../../shared/lxd';
+import { api } from '../api/hangar';
 import { useConnection, useRemoteStatus } from '../app/connection-store';
 import { age } from '../common/format';
 import { DeleteImagesDialog } from '../editing/DeleteImagesDialog';
@@ -11,61 +11,30 @@ import { ImageDetails } from './ImageDetails';
 import { ImageTable } from './ImageTable';
 import { useImages } from './images-store';
 
-/**
- * Each list's rows in lxc's order, made once per list: switching back to a remote whose list is
- * kept reuses them, and a filter keeps the matching ones in that order (the sort is stable, so
- * this is the order sorting the filtered images gives).
- */
-interface SortedRows {
-  rows: ImageRow[];
-  /** The image of each row. */
-  images: LxdImage[];
-}
-const sortedRows = new WeakMap<LxdImage[], SortedRows>();
-function rowsOf(images: LxdImage[]): SortedRows {
-  let sorted = sortedRows.get(images);
-  if (sorted === undefined) {
-    const pairs = images
-      .map((image) => ({ row: toImageRow(image), image }))
-      .sort((a, b) => compareListRows(a.row, b.row));
-    sorted = { rows: pairs.map(({ row }) => row), images: pairs.map(({ image }) => image) };
-    sortedRows.set(images, sorted);
-  }
-  return sorted;
-}
+const noop = () => undefined;
 
 export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
   const {
-    images,
+    view,
+    rows,
     loaded,
     loading,
-    refreshing,
     error,
     filter,
+    sort,
     selected,
+    activeIndex,
     selection,
+    selectedImage,
     updates,
     access,
     setFilter,
-    select,
-    selectMany,
+    setSort,
+    showRows,
   } = useImages();
   const guard = useEdit((state) => state.guard);
   const [deleting, setDeleting] = useState<LxdImage[] | undefined>();
-  // Typing stays responsive on large lists: the table catches up a frame later.
-  const deferredFilter = useDeferredValue(filter);
-  const filtered = useMemo(
-    () => filterImages(images, parseFilter(deferredFilter)),
-    [images, deferredFilter],
-  );
-  // Rows start in lxc's order; the table's stable sort keeps it among equal values.
-  const rows = useMemo(() => {
-    const all = rowsOf(images);
-    if (filtered === images) return all.rows;
-    const shown = new Set<LxdImage | undefined>(filtered);
-    return all.rows.filter((_, index) => shown.has(all.images[index]));
-  }, [images, filtered]);
-  const selectedImage = images.find((image) => image.fingerprint === selected);
+  const [selectError, setSelectError] = useState<string | undefined>();
   const { remote = 'local', project, remotes } = useConnection();
   const status = useRemoteStatus(remote);
   const isLxd = remotes.find((candidate) => candidate.name === remote)?.protocol === 'lxd';
@@ -74,15 +43,68 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
     [remote, project, isLxd],
   );
   const editable = isLxd && access?.editable === true;
-  // Leaving the image on screen with unsaved changes asks first.
-  const focus = (fingerprint: string | undefined) => {
-    if (fingerprint === selected) select(fingerprint);
-    else guard(() => select(fingerprint));
-  };
-  const focusMany = (fingerprints: string[], next: string | undefined) => {
-    if (next === selected) selectMany(fingerprints, next);
-    else guard(() => selectMany(fingerprints, next));
-  };
+  // The table's handlers read the store when called, so they stay the same functions and the
+  // (memoized) table is not drawn again for a keystroke in the filter box.
+  const handlers = useMemo(() => {
+    const state = useImages.getState;
+    // Leaving the image on screen with unsaved changes asks first.
+    const focus = (fingerprint: string | undefined, index?: number) => {
+      if (fingerprint === state().selected) state().select(fingerprint, index);
+      else guard(() => state().select(fingerprint, index));
+    };
+    const focusMany = (fingerprints: string[], next: string | undefined, index?: number) => {
+      if (next === state().selected) state().selectMany(fingerprints, next, index);
+      else guard(() => state().selectMany(fingerprints, next, index));
+    };
+    const failed = (failure: unknown) => setSelectError(HangarError.from(failure).message);
+    return {
+      focus,
+      // Rows the table has not received are asked for by index.
+      onSelect: (index: number, how: 'one' | 'range' | 'toggle') => {
+        setSelectError(undefined);
+        const { activeIndex, selected, selection } = state();
+        if (how === 'range') {
+          const [from, to] = activeIndex < index ? [activeIndex, index] : [index, activeIndex];
+          state()
+            .fingerprints(from, to)
+            .then((range) => focusMany(range, selected), failed);
+          return;
+        }
+        state()
+          .rowAt(index)
+          .then((fingerprint) => {
+            if (fingerprint === undefined) return;
+            if (how === 'one') focus(fingerprint, index);
+            else if (selection.includes(fingerprint)) {
+              const next = selection.filter((id) => id !== fingerprint);
+              focusMany(next, next.at(-1), next.length === 0 ? -1 : undefined);
+            } else focusMany([...selection, fingerprint], fingerprint, index);
+          }, failed);
+      },
+      onSelectAll: () => {
+        setSelectError(undefined);
+        const { view, selected } = state();
+        if (view === undefined || view.matched === 0) return;
+        state()
+          .fingerprints(0, view.matched - 1)
+          .then(
+            (all) => focusMany(all, selected ?? all[0], selected === undefined ? 0 : undefined),
+            failed,
+          );
+      },
+      onClear: () => focus(undefined),
+      askDelete: (scope: { remote: string; project: string }) => {
+        api.images
+          .details({ ...scope, fingerprints: state().selection.slice(0, 1000) })
+          .then(setDeleting, failed);
+      },
+    };
+  }, [guard]);
+  const deletable = editable && selection.length <= 1000;
+  const askDelete = useMemo(
+    () => (deletable ? () => handlers.askDelete(scope) : undefined),
+    [deletable, handlers, scope],
+  );
   const catalog = status.state === 'online' ? status.catalog : undefined;
 
   return (
@@ -98,9 +120,11 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
           spellCheck={false}
         />
         <span className="count" role="status" aria-live="polite">
-          {loaded ? `${rows.length} of ${images.length} images` : 'Loading images…'}
+          {loaded && view !== undefined
+            ? `${view.matched} of ${view.total} images`
+            : 'Loading images…'}
         </span>
-        {loaded && refreshing ? (
+        {loaded && (loading || view?.state === 'kept') ? (
           <span className="refreshing muted" aria-live="polite">
             Refreshing…
           </span>
@@ -115,6 +139,11 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
           )
         </p>
       )}
+      {selectError === undefined ? null : (
+        <p className="error" role="alert">
+          Could not select images: {selectError}
+        </p>
+      )}
       {error === undefined ? null : (
         <p className="error" role="alert">
           Could not list images: {error.message}
@@ -122,24 +151,26 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
       )}
       <div className="split">
         <ImageTable
+          count={view?.matched ?? 0}
           rows={rows}
           selected={selected}
+          activeIndex={activeIndex}
           selection={selection}
           updates={updates}
-          onSelect={focus}
-          onSelectMany={focusMany}
-          onDelete={
-            editable
-              ? () => setDeleting(images.filter((image) => selection.includes(image.fingerprint)))
-              : undefined
-          }
+          sort={sort}
+          onSort={setSort}
+          onShowRows={showRows}
+          onSelect={handlers.onSelect}
+          onSelectAll={handlers.onSelectAll}
+          onClear={handlers.onClear}
+          onDelete={askDelete}
         />
         <ImageDetails
-          image={selectedImage}
+          image={selectedImage?.fingerprint === selected ? selectedImage : undefined}
           scope={scope}
           isLxd={isLxd}
-          onClose={() => focus(undefined)}
-          onDelete={setDeleting}
+          onClose={handlers.onClear}
+          onDelete={askDelete ?? noop}
         />
       </div>
       {deleting === undefined ? null : (

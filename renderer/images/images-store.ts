@@ -1,39 +1,60 @@
+/**
+ * The image list on screen. The main process holds every list; this store
+ * holds only the rows the table paints (a window of the current filter and
+ * sort), the counts, the selection and the selected images' details.
+ */
 import { create } from 'zustand';
-import { applyChanges, planChanges, type ImageChange } from '../../shared/images/changes';
 import type { ImageAccess } from '../../shared/contract';
 import { HangarError, type HangarErrorData } from '../../shared/errors';
+import type { ImageRow } from '../../shared/images/format';
+import { LXC_SORT, type ImageSort, type ImageView } from '../../shared/images/view';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 
+/** What the latest answer said about the whole list. */
+export type ViewFacts = Omit<ImageView, 'rows' | 'offset' | 'found'>;
+
 interface ImagesState {
-  images: LxdImage[];
-  /** The remote and project `images` belong to. */
+  /** The remote and project on screen. */
   scope: string | undefined;
-  /** Set once the first list arrived, so an empty store is told apart from loading. */
+  view: ViewFacts | undefined;
+  /** The rows received for the current filter, sort and version, by their index among the matches. */
+  rows: ReadonlyMap<number, ImageRow>;
+  /** Set once a list is shown (kept or fresh), so an empty list is told apart from loading. */
   loaded: boolean;
+  /** The server is being asked; a kept list on screen is marked as refreshing meanwhile. */
   loading: boolean;
-  /**
-   * `images` is the last list Hangar kept (in this window, or on disk) and the server's answer
-   * is awaited: shown at once, marked as refreshing, then replaced.
-   */
-  refreshing: boolean;
   error: HangarErrorData | undefined;
   filter: string;
+  sort: ImageSort;
   /** The image the info pane shows (the last one clicked). */
   selected: string | undefined;
+  /** Its index among the matches (for the keyboard), -1 when unknown or filtered out. */
+  activeIndex: number;
   /** Every selected image (Shift/Ctrl click, Ctrl+A), for Delete; includes `selected`. */
   selection: string[];
+  /** The selected image, whole (read from the held list). */
+  selectedImage: LxdImage | undefined;
+  /** The selected images, whole, when several are. */
+  selectedImages: LxdImage[];
   /** What may be done here, and why not. */
   access: ImageAccess | undefined;
   /** Images whose source has a newer image: fingerprint → the newer fingerprint. */
   updates: Record<string, string>;
   load: (remote: string, project: string) => Promise<void>;
-  /** Brings the list up to date after lifecycle events, reading as little as it can. */
-  applyChanges: (remote: string, project: string, changes: ImageChange[]) => Promise<void>;
+  /** The main process changed a held list. */
+  listChanged: (remote: string, project: string, version: number) => void;
   setFilter: (filter: string) => void;
-  select: (fingerprint: string | undefined) => void;
+  setSort: (sort: ImageSort) => void;
+  /** The table shows rows `start`..`end`: fetches those it does not have. */
+  showRows: (start: number, end: number) => void;
+  select: (fingerprint: string | undefined, index?: number) => void;
   /** Several images; `focus` is the one the info pane shows. */
-  selectMany: (fingerprints: string[], focus: string | undefined) => void;
+  selectMany: (fingerprints: string[], focus: string | undefined, index?: number) => void;
+  /** The fingerprint of the row at an index among the matches (fetched when not shown). */
+  rowAt: (index: number) => Promise<string | undefined>;
+  /** The fingerprints of the rows `from`..`to` among the matches (all with 0..matched-1). */
+  fingerprints: (from: number, to: number) => Promise<string[]>;
   /** Asks the images' sources for newer versions (in the background). */
   checkUpdates: (remote: string, project: string) => Promise<void>;
   /** Selects an image of a remote and project, now or once their list is shown (a link to it). */
@@ -41,78 +62,142 @@ interface ImagesState {
 }
 
 export const scopeOf = (remote: string, project: string) => `${remote}\n${project}`;
+const scopeParts = (scope: string) => {
+  const [remote = '', project = 'default'] = scope.split('\n');
+  return { remote, project };
+};
 
-/** Recent lists of this window, so switching back to a remote paints at once. */
-const RECENT_LISTS = 6;
-const recent = new Map<string, LxdImage[]>();
-/** The remotes that exist, once known: a list that arrives for a removed one is not kept. */
-let known: Set<string> | undefined;
-function remember(scope: string, images: LxdImage[]): void {
-  recent.delete(scope);
-  if (known !== undefined && !known.has(scope.split('\n')[0] ?? '')) return;
-  recent.set(scope, images);
-  for (const key of recent.keys()) {
-    if (recent.size <= RECENT_LISTS) break;
-    recent.delete(key);
-  }
-}
-/** Lists of remotes that are gone (removed, renamed) are forgotten. */
-export function forgetListsExcept(remotes: string[]): void {
-  known = new Set(remotes);
-  for (const key of recent.keys()) if (!known.has(key.split('\n')[0] ?? '')) recent.delete(key);
-}
-/** The scope whose server answer is in the store (not a kept copy). */
-let answered: string | undefined;
-/** The kept copy being read for a scope: the server is asked once it is painted. */
-let reading: { scope: string; done: Promise<void> } | undefined;
+/** Rows are asked for in pages, with a margin around what is visible. */
+const PAGE = 100;
+const MARGIN = 50;
+/** The selected images the info pane lists (the rest it counts). */
+const DETAILS_MAX = 100;
 
-/** Same images, same values: a fresh answer equal to what is shown changes nothing on screen. */
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const keys = Object.keys(left);
-  if (keys.length !== Object.keys(right).length) return false;
-  for (const key of keys) if (!(key in right) || !same(left[key], right[key])) return false;
-  return true;
-}
-
-// Loads and live updates run one after another, so an older answer never overwrites a newer one.
-let queue: Promise<void> = Promise.resolve();
+/** The rows the table shows now. */
+let visible = { start: 0, end: 40 };
+/** The filter, sort and version the rows in the store belong to. */
+let rowsKey = '';
+/** Only the newest answer to a changed filter or sort replaces the rows. */
+let asked = 0;
+/** The newest list version announced while the server's answer was awaited. */
+let changedWhileLoading = 0;
 /** An image to select once its remote and project are shown. */
 let revealing: { scope: string; fingerprint: string } | undefined;
-function serially(task: () => Promise<void>): Promise<void> {
-  queue = queue.then(task);
-  return queue;
-}
 
 export const useImages = create<ImagesState>((set, get) => {
+  const queryKey = () => {
+    const { scope, filter, sort } = get();
+    return JSON.stringify([scope, filter, sort]);
+  };
+  const base = () => {
+    const { scope = '', filter, sort } = get();
+    return { ...scopeParts(scope), filter, sort };
+  };
+  const windowAround = (start: number, end: number) => {
+    const offset = Math.max(0, Math.floor((start - MARGIN) / PAGE) * PAGE);
+    const limit = Math.min(1000, Math.ceil((end + MARGIN - offset) / PAGE) * PAGE);
+    return { offset, limit };
+  };
+
+  /** Takes an answer in: replaces the rows when the filter, sort or list changed, else adds to them. */
+  const take = (key: string, answer: ImageView, replace: boolean) => {
+    const { view, rows } = get();
+    if (key !== queryKey()) return false;
+    // Versions only grow: an answer about an older list is of no use.
+    if (view !== undefined && answer.version < view.version && rowsKey === key) return false;
+    const fresh = replace || rowsKey !== key || view?.version !== answer.version;
+    const next = new Map(fresh ? [] : rows);
+    answer.rows.forEach((row, index) => next.set(answer.offset + index, row));
+    rowsKey = key;
+    const { state, version, fetchedAt, total, matched, withSources, found } = answer;
+    set({
+      view: { state, version, fetchedAt, total, matched, withSources },
+      rows: next,
+      loaded: answer.state !== 'none' || get().loaded,
+      ...(found === undefined ? {} : { activeIndex: found }),
+    });
+    return true;
+  };
+
+  /** The rows on screen for the current filter and sort (and where the selection is among them). */
+  const query = async (replace: boolean) => {
+    const key = queryKey();
+    if (get().scope === undefined) return;
+    // Only the newest answer to a changed filter or sort counts; windows while scrolling add up.
+    const seq = replace ? ++asked : asked;
+    const { selected } = get();
+    try {
+      const answer = await api.images.view({
+        ...base(),
+        ...windowAround(visible.start, visible.end),
+        ...(selected === undefined ? {} : { find: selected }),
+      });
+      if (seq === asked) take(key, answer, replace);
+    } catch (error) {
+      if (key === queryKey()) set({ error: HangarError.from(error).toData() });
+    }
+  };
+
+  /** The selected images, whole, again (after a change of the list: deleted ones leave the selection). */
+  const readSelection = async () => {
+    const { scope, selection, selected } = get();
+    if (scope === undefined || selection.length === 0) {
+      set({ selectedImage: undefined, selectedImages: [] });
+      return;
+    }
+    const asked = selection.slice(0, DETAILS_MAX);
+    try {
+      const images = await api.images.details({ ...scopeParts(scope), fingerprints: asked });
+      const now = get();
+      if (now.scope !== scope || now.selection !== selection) return;
+      const present = new Set(images.map((image) => image.fingerprint));
+      const kept = selection.filter(
+        (fingerprint, index) => index >= DETAILS_MAX || present.has(fingerprint),
+      );
+      const image = images.find((candidate) => candidate.fingerprint === selected);
+      // The same image keeps its object: the info pane and its draft stay as they are.
+      const unchanged =
+        image !== undefined &&
+        now.selectedImage !== undefined &&
+        JSON.stringify(image) === JSON.stringify(now.selectedImage);
+      set({
+        selectedImage: unchanged ? now.selectedImage : image,
+        selectedImages: selection.length > 1 ? images : [],
+        ...(kept.length === selection.length
+          ? {}
+          : {
+              selection: kept,
+              selected: selected !== undefined && present.has(selected) ? selected : undefined,
+            }),
+      });
+    } catch {
+      // The list is not held any more: the next answer brings it back.
+    }
+  };
+
   /**
-   * Shows another remote or project at once: never the previous one's rows, but its own last
-   * list when this window or Hangar kept one (marked as refreshing until the server answers).
+   * Shows another remote or project at once: never the previous one's rows, but its last list
+   * when Hangar holds or kept one (marked as refreshing until the server answers).
    */
-  const enter = (remote: string, project: string) => {
+  const enter = async (remote: string, project: string) => {
     const scope = scopeOf(remote, project);
     if (get().scope === scope) return;
     const selected = revealing?.scope === scope ? revealing.fingerprint : undefined;
     revealing = undefined;
-    answered = undefined;
-    const kept = recent.get(scope);
+    rowsKey = '';
+    changedWhileLoading = 0;
+    visible = { start: 0, end: 40 };
     set({
-      images: kept ?? [],
       scope,
-      loaded: kept !== undefined,
-      refreshing: true,
-      selected,
-      selection: selected === undefined ? [] : [selected],
+      view: undefined,
+      rows: new Map(),
+      loaded: false,
       error: undefined,
+      selected,
+      activeIndex: -1,
+      selection: selected === undefined ? [] : [selected],
+      selectedImage: undefined,
+      selectedImages: [],
       access: undefined,
       updates: {},
     });
@@ -122,115 +207,110 @@ export const useImages = create<ImagesState>((set, get) => {
       },
       () => undefined,
     );
-    if (kept === undefined)
-      reading = {
-        scope,
-        done: api.images.cached({ remote, project }).then(
-          (cached) => {
-            // Only while nothing newer is shown for this scope.
-            if (cached === null || get().scope !== scope || answered === scope || get().loaded)
-              return;
-            remember(scope, cached.images);
-            set({ images: cached.images, loaded: true });
-          },
-          () => undefined,
-        ),
-      };
-  };
-
-  const listAll = async (remote: string, project: string) => {
-    const scope = scopeOf(remote, project);
-    // Queued behind another list while the user moved on: theirs is queued too.
-    if (get().scope !== scope) return;
-    set({ loading: true, refreshing: true });
-    try {
-      // The kept copy first (painted at once), then the server's answer: they would compete.
-      if (reading?.scope === scope) await reading.done;
-      const fresh = await api.images.list({ remote, project });
-      // Unchanged: the rows on screen stay as they are (and so does their layout).
-      const shown = get().images;
-      const images = get().scope === scope && same(shown, fresh) ? shown : fresh;
-      remember(scope, images);
-      // The user moved on meanwhile: kept for when they come back, not shown.
-      if (get().scope !== scope) return;
-      answered = scope;
-      set({
-        images,
-        loaded: true,
-        loading: false,
-        refreshing: false,
-        error: undefined,
-      });
-      if (
-        images.some(
-          (image) => image.update_source !== undefined && image.update_source.server !== '',
-        )
-      )
-        void get().checkUpdates(remote, project);
-    } catch (error) {
-      if (get().scope !== scope) return;
-      set({ loading: false, refreshing: false, error: HangarError.from(error).toData() });
-    }
+    await query(true);
+    if (selected !== undefined) void readSelection();
   };
 
   return {
-    images: [],
     scope: undefined,
+    view: undefined,
+    rows: new Map(),
     loaded: false,
     loading: false,
-    refreshing: false,
     error: undefined,
     filter: '',
+    sort: LXC_SORT,
     selected: undefined,
+    activeIndex: -1,
     selection: [],
+    selectedImage: undefined,
+    selectedImages: [],
     access: undefined,
     updates: {},
-    load: (remote, project) => {
-      // Painted now, whatever is still being listed for another remote.
-      enter(remote, project);
-      return serially(() => listAll(remote, project));
+    load: async (remote, project) => {
+      const scope = scopeOf(remote, project);
+      // The kept list first (painted at once), then the server's answer.
+      await enter(remote, project);
+      if (get().scope !== scope) return;
+      set({ loading: true });
+      const key = queryKey();
+      const { selected } = get();
+      try {
+        const answer = await api.images.load({
+          ...base(),
+          ...windowAround(visible.start, visible.end),
+          ...(selected === undefined ? {} : { find: selected }),
+        });
+        if (get().scope !== scope) return;
+        set({ loading: false, error: undefined });
+        const missed = changedWhileLoading > answer.version;
+        changedWhileLoading = 0;
+        // A filter typed meanwhile has its own answer coming.
+        if (take(key, answer, true) && !missed) void readSelection();
+        else if (missed || get().view?.version !== answer.version)
+          void query(true).then(readSelection);
+        if (answer.withSources > 0) void get().checkUpdates(remote, project);
+      } catch (error) {
+        if (get().scope !== scope) return;
+        set({ loading: false, error: HangarError.from(error).toData() });
+      }
     },
-    applyChanges: (remote, project, changes) =>
-      serially(async () => {
-        if (get().scope !== scopeOf(remote, project)) return;
-        const plan = planChanges(changes);
-        if (plan.reload) return listAll(remote, project);
-        try {
-          const removed = new Set(plan.removed);
-          const fetched: LxdImage[] = [];
-          await Promise.all(
-            [...plan.fetch].map(async (fingerprint) => {
-              try {
-                fetched.push(await api.images.get({ remote, project, fingerprint }));
-              } catch (error) {
-                // Gone again before we read it.
-                if (HangarError.from(error).code === 'not-found') removed.add(fingerprint);
-                else throw error;
-              }
-            }),
-          );
-          const aliases = plan.aliases ? await api.images.aliases({ remote, project }) : undefined;
-          // The user moved on meanwhile: these changes are not for the list on screen.
-          if (get().scope !== scopeOf(remote, project)) return;
-          const images = applyChanges(get().images, { removed, fetched, aliases });
-          remember(scopeOf(remote, project), images);
-          const present = new Set(images.map((image) => image.fingerprint));
-          const { selected, selection } = get();
-          set({
-            images,
-            error: undefined,
-            // Deleted images leave the selection (another client may have deleted them).
-            selection: selection.filter((fingerprint) => present.has(fingerprint)),
-            selected: selected !== undefined && present.has(selected) ? selected : undefined,
-          });
-        } catch (error) {
-          if (get().scope === scopeOf(remote, project))
-            set({ error: HangarError.from(error).toData() });
+    listChanged: (remote, project, version) => {
+      if (get().scope !== scopeOf(remote, project) || get().view?.version === version) return;
+      // The server's answer under way brings this version (or a newer one) itself.
+      if (get().loading) {
+        changedWhileLoading = Math.max(changedWhileLoading, version);
+        return;
+      }
+      void query(true).then(readSelection);
+    },
+    setFilter: (filter) => {
+      set({ filter });
+      void query(true);
+    },
+    setSort: (sort) => {
+      set({ sort });
+      void query(true);
+    },
+    showRows: (start, end) => {
+      visible = { start, end };
+      const { rows, view } = get();
+      if (view === undefined) return;
+      const last = Math.min(end, view.matched - 1);
+      for (let index = Math.max(0, start); index <= last; index++) {
+        if (!rows.has(index)) {
+          void query(false);
+          return;
         }
-      }),
-    setFilter: (filter) => set({ filter }),
-    select: (selected) => set({ selected, selection: selected === undefined ? [] : [selected] }),
-    selectMany: (selection, selected) => set({ selection, selected }),
+      }
+    },
+    select: (selected, index) => {
+      set({
+        selected,
+        selection: selected === undefined ? [] : [selected],
+        activeIndex: selected === undefined ? -1 : (index ?? get().activeIndex),
+      });
+      void readSelection();
+    },
+    selectMany: (selection, selected, index) => {
+      set({
+        selection,
+        selected,
+        activeIndex: selected === undefined ? -1 : (index ?? get().activeIndex),
+      });
+      void readSelection();
+    },
+    rowAt: async (index) => {
+      const shown = get().rows.get(index);
+      if (shown !== undefined) return shown.fingerprint;
+      const [fingerprint] = await get().fingerprints(index, index);
+      return fingerprint;
+    },
+    fingerprints: async (from, to) => {
+      const { scope } = get();
+      if (scope === undefined || to < from) return [];
+      return api.images.select({ ...base(), from, to });
+    },
     checkUpdates: async (remote, project) => {
       const scope = scopeOf(remote, project);
       try {
@@ -247,8 +327,11 @@ export const useImages = create<ImagesState>((set, get) => {
     },
     reveal: (remote, project, fingerprint) => {
       const scope = scopeOf(remote, project);
-      if (get().scope === scope) set({ selected: fingerprint, selection: [fingerprint] });
-      else revealing = { scope, fingerprint };
+      if (get().scope === scope) {
+        set({ selected: fingerprint, selection: [fingerprint] });
+        void query(true);
+        void readSelection();
+      } else revealing = { scope, fingerprint };
     },
   };
 });

@@ -2,6 +2,7 @@
 import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { InstanceSummary } from '../../shared/contract';
 import { infoDate } from '../../shared/images/format';
+import { api } from '../api/hangar';
 import { remoteHref, useConnection } from '../app/connection-store';
 import { useImages } from '../images/images-store';
 import { filterInstances } from './filter';
@@ -68,7 +69,7 @@ export function InstancesScreen() {
   const { remote = 'local', project } = useConnection();
   const { instances, loaded, loading, error, filter, selected, load, setFilter, select } =
     useInstances();
-  const images = useImages((state) => state.images);
+  const listVersion = useImages((state) => state.view?.version);
   const reveal = useImages((state) => state.reveal);
   const [publishing, setPublishing] = useState<{ snapshot: string | undefined } | undefined>();
   const reload = () => void load(remote, project);
@@ -80,7 +81,33 @@ export function InstancesScreen() {
     () => filterInstances(instances, deferredFilter),
     [instances, deferredFilter],
   );
-  const known = useMemo(() => new Set(images.map((image) => image.fingerprint)), [images]);
+  // Base images that are still there, read from the held image list, become links.
+  const [known, setKnown] = useState<ReadonlySet<string>>(new Set());
+  const bases = useMemo(
+    () => [
+      ...new Set(
+        instances.flatMap((instance) =>
+          instance.baseImage !== null && /^[0-9a-f]{64}$/.test(instance.baseImage)
+            ? [instance.baseImage]
+            : [],
+        ),
+      ),
+    ],
+    [instances],
+  );
+  useEffect(() => {
+    let current = true;
+    const fingerprints = bases.slice(0, 1000);
+    api.images.details({ remote, project, fingerprints }).then(
+      (images) => {
+        if (current) setKnown(new Set(images.map((image) => image.fingerprint)));
+      },
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [bases, remote, project, listVersion]);
   const instance = instances.find((candidate) => candidate.name === selected);
   return (
     <div className="images-screen">

@@ -5,17 +5,20 @@ import { ShareDialog } from './ShareDialog';
 import { StreamsExportDialog } from './StreamsExportDialog';
 
 export function SharingButtons({
-  images,
+  fingerprints,
+  only,
   scope,
 }: {
-  images: LxdImage[];
+  /** The selected images (at most 1000: what one export takes). */
+  fingerprints: string[];
+  /** The image, when one is selected: Share… tells others how to use it. */
+  only: LxdImage | undefined;
   scope: { remote: string; project: string };
 }) {
   const [open, setOpen] = useState<'share' | 'streams' | undefined>();
-  const only = images.length === 1 ? images[0] : undefined;
   return (
     <div className="buttons left">
-      <button type="button" onClick={() => setOpen('streams')} disabled={images.length === 0}>
+      <button type="button" onClick={() => setOpen('streams')} disabled={fingerprints.length === 0}>
         Export as simplestreams…
       </button>
       {only === undefined ? null : (
@@ -24,7 +27,11 @@ export function SharingButtons({
         </button>
       )}
       {open === 'streams' ? (
-        <StreamsExportDialog images={images} scope={scope} onClose={() => setOpen(undefined)} />
+        <StreamsExportDialog
+          fingerprints={fingerprints}
+          scope={scope}
+          onClose={() => setOpen(undefined)}
+        />
       ) : null}
       {open === 'share' && only !== undefined ? (
         <ShareDialog image={only} remote={scope.remote} onClose={() => setOpen(undefined)} />

@@ -4,7 +4,6 @@
  * folder on Hangar's machine: the dialog says so and what to do instead.
  */
 import { useEffect, useState } from 'react';
-import type { LxdImage } from '../../shared/lxd';
 import { simplestreamsCommand, simplestreamsRemoteCommand } from '../../shared/sharing';
 import { api } from '../api/hangar';
 import { CommandPreview } from '../common/CommandPreview';
@@ -19,11 +18,11 @@ interface Scope {
 }
 
 export function StreamsExportDialog({
-  images,
+  fingerprints,
   scope,
   onClose,
 }: {
-  images: LxdImage[];
+  fingerprints: string[];
   scope: Scope;
   onClose: () => void;
 }) {
@@ -58,10 +57,10 @@ export function StreamsExportDialog({
   const input = {
     remote: scope.remote,
     project: scope.project,
-    fingerprints: images.map((image) => image.fingerprint),
+    fingerprints,
     directory,
   };
-  const count = images.length === 1 ? '1 image' : `${images.length} images`;
+  const count = fingerprints.length === 1 ? '1 image' : `${fingerprints.length} images`;
   return (
     <Dialog title={title} onClose={onClose}>
       <form

@@ -1,0 +1,142 @@
+/**
+ * Lists that scale: a catalog of thousands of images is filtered, sorted,
+ * scrolled and selected in the window, while the page only ever receives
+ * the rows it shows (the main process holds the list).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { buildCatalog, parseProducts } from '../electron/simplestreams/catalog.js';
+import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
+import {
+  startSimplestreamsServer,
+  type SimplestreamsServer,
+} from '../scripts/simplestreams/server.js';
+import { filterImages, parseFilter } from '../shared/images/filter.js';
+import { startWebMode, type RunningWebMode } from './web-mode.js';
+
+const PRODUCTS_PATH = 'streams/v1/images.json';
+const generated = generateCatalog({ products: 600, versionsPerProduct: 5 });
+
+let dir: string;
+let catalog: SimplestreamsServer;
+let web: RunningWebMode | undefined;
+
+test.beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hangar-e2e-large-list-'));
+  catalog = await startSimplestreamsServer({ files: generated.files });
+  await writeFile(join(dir, 'ca.pem'), catalog.ca);
+});
+test.afterAll(async () => {
+  await web?.stop();
+  await catalog.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The catalog as Hangar and LXD read it (the shared filter decides what matches). */
+function catalogImages() {
+  const body = generated.files.get(PRODUCTS_PATH);
+  if (body === undefined) throw new Error(`the generator wrote no ${PRODUCTS_PATH}`);
+  return buildCatalog([parseProducts(body, `${catalog.url}/${PRODUCTS_PATH}`)], {
+    url: catalog.url,
+    hostArchitecture: process.arch === 'arm64' ? 'aarch64' : 'x86_64',
+  }).images;
+}
+
+test('thousands of images: the page receives only the rows it shows, and filters, sorts, scrolls and selects all of them', async ({
+  page,
+}) => {
+  web = await startWebMode({
+    LXD_DIR: join(dir, 'no-lxd'),
+    LXD_CONF: join(dir, 'no-lxc'),
+    HANGAR_DATA_DIR: join(dir, 'hangar-data'),
+    NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
+  });
+  const images = catalogImages();
+  const total = images.length;
+  expect(total).toBeGreaterThan(2000);
+
+  // Every row or image the page receives, on its socket or in any HTTP answer.
+  const received = { rows: 0, largestFrame: 0 };
+  const count = (text: string) => {
+    received.largestFrame = Math.max(received.largestFrame, text.length);
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const value =
+      (message as { envelope?: { value?: unknown }; value?: unknown }).envelope?.value ??
+      (message as { value?: unknown }).value;
+    if (typeof value === 'object' && value !== null && 'rows' in value)
+      received.rows += (value as { rows: unknown[] }).rows.length;
+    else if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'object')
+      // A whole list of images would arrive as an array of them.
+      received.rows += value.length;
+  };
+  page.on('websocket', (socket) =>
+    socket.on('framereceived', ({ payload }) =>
+      count(typeof payload === 'string' ? payload : payload.toString()),
+    ),
+  );
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname.startsWith('/api/'))
+      void response.text().then(count, () => undefined);
+  });
+
+  await page.setViewportSize({ width: 1400, height: 800 });
+  await page.goto(web.url);
+  const nav = page.getByRole('navigation', { name: 'Remotes' });
+  await nav.getByRole('button', { name: 'Add remote' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add remote' });
+  await dialog.getByRole('textbox', { name: 'Name' }).fill('big');
+  await dialog.getByRole('radio', { name: 'Simplestreams image server' }).check();
+  await dialog.getByRole('textbox', { name: 'Address' }).fill(catalog.url);
+  await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+  const status = page.getByRole('status');
+  await expect(status).toHaveText(`${total} of ${total} images`, { timeout: 30_000 });
+  const grid = page.getByRole('grid', { name: 'Images' });
+  await expect(grid).toHaveAttribute('aria-rowcount', String(total + 1));
+
+  // A filter with lxc's semantics, counted where the list is.
+  const filter = page.getByRole('searchbox', { name: 'Filter images' });
+  const amd64 = filterImages(images, parseFilter('architecture=x86_64')).length;
+  await filter.fill('architecture=x86_64');
+  await expect(status).toHaveText(`${amd64} of ${total} images`);
+  await filter.fill('');
+  await expect(status).toHaveText(`${total} of ${total} images`);
+
+  // Sorting by SIZE, descending: the biggest image comes first.
+  const biggest = Math.max(...images.map((image) => image.size));
+  await grid.getByRole('columnheader', { name: 'SIZE' }).getByRole('button').click();
+  await grid.getByRole('columnheader', { name: 'SIZE' }).getByRole('button').click();
+  await expect(grid.getByRole('columnheader', { name: 'SIZE' })).toHaveAttribute(
+    'aria-sort',
+    'descending',
+  );
+  const firstRow = grid.locator('[role=row][aria-rowindex="2"]');
+  await expect(firstRow.getByRole('gridcell').nth(6)).toHaveText(
+    `${(biggest / 1024 / 1024).toFixed(2)}MB`,
+  );
+
+  // The keyboard reaches the last row, fetched when it comes into view.
+  await firstRow.click();
+  await grid.press('End');
+  const lastRow = grid.locator(`[role=row][aria-rowindex="${total + 1}"]`);
+  await expect(lastRow).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('region', { name: 'Image details' })).toContainText(
+    (await lastRow.getByRole('gridcell').nth(1).textContent()) ?? '',
+  );
+
+  // Ctrl+A selects every match, not only the rows received.
+  await grid.press('Control+a');
+  await expect(page.getByRole('region', { name: 'Image details' }).getByRole('heading')).toHaveText(
+    `${total} images selected`,
+  );
+
+  // Everything above took a few windows of rows, never the list.
+  expect(received.rows).toBeLessThan(1500);
+  expect(received.largestFrame).toBeLessThan(512 * 1024);
+});

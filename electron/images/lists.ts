@@ -1,0 +1,313 @@
+/**
+ * The image lists every window shows, held here: a window asks for what it
+ * paints (`images.view`: a filter, a sort, a window of compact rows) and
+ * never receives a whole list, so 20,000 images cost the renderer what 40
+ * rows do. Each remote and project's last list is held (and kept on disk
+ * by ListCache), so a new window or a switch back paints at once; LXD's
+ * lifecycle events are applied here with the smallest read, and
+ * `images.listChanged` tells the windows to ask again.
+ */
+import { applyChanges, planChanges, type ImageChange } from '../../shared/images/changes.js';
+import { ImageListIndex, type ImageView, type ImageViewQuery } from '../../shared/images/view.js';
+import { HangarError } from '../../shared/errors.js';
+import type { LxdImage } from '../../shared/lxd.js';
+import type { EventHub } from '../event-hub.js';
+import type { RemoteRegistry } from '../remotes/registry.js';
+import type { ListCache } from './list-cache.js';
+
+interface HeldList {
+  index: ImageListIndex;
+  version: number;
+  fresh: boolean;
+  fetchedAt: string;
+  /** The remote's address when it was read: a list of another server under the same name is not this one. */
+  addr: string;
+}
+
+export interface ImageListsOptions {
+  remotes: Pick<RemoteRegistry, 'connection' | 'list'>;
+  hub: EventHub;
+  cache?: ListCache;
+  /** Lists held in memory (the least recently used go; they stay on disk). Default 8. */
+  maxHeld?: number;
+  /** Lifecycle events arriving within this time are applied together. Default 100 ms. */
+  batchMs?: number;
+}
+
+export interface Scope {
+  remote: string;
+  project?: string | undefined;
+}
+
+const keyOf = (remote: string, project: string) => `${remote}\n${project}`;
+
+export class ImageLists {
+  private readonly held = new Map<string, HeldList>();
+  /** One server read per list at a time; callers share it. */
+  private readonly reading = new Map<string, Promise<HeldList>>();
+  /** Changes waiting to be applied, and each list's queue (reads and changes one after another). */
+  private readonly pending = new Map<string, ImageChange[]>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Versions never repeat, even for a list read again after it was dropped. */
+  private versions = 0;
+  private readonly maxHeld: number;
+  private readonly batchMs: number;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: ImageListsOptions) {
+    this.maxHeld = options.maxHeld ?? 8;
+    this.batchMs = options.batchMs ?? 100;
+    this.unsubscribe = options.hub.subscribe((message) => {
+      if (message.event === 'images.changed') {
+        const { remote, project, action, fingerprint } = message.payload;
+        this.changed(remote, project, {
+          action,
+          ...(fingerprint === undefined ? {} : { fingerprint }),
+        });
+      } else if (message.event === 'remotes.changed') {
+        // A removed remote's lists go; so do those of a remote that now points elsewhere.
+        const addrs = new Map(message.payload.remotes.map(({ name, addr }) => [name, addr]));
+        for (const [key, list] of this.held) {
+          if (addrs.get(key.split('\n')[0] ?? '') !== list.addr) this.held.delete(key);
+        }
+      }
+    });
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /** Reads the list from the server and holds it (a read already under way is shared). */
+  async load({ remote, project }: Scope): Promise<{ images: readonly LxdImage[]; list: HeldList }> {
+    const key = keyOf(remote, project ?? 'default');
+    let reading = this.reading.get(key);
+    if (reading === undefined) {
+      reading = this.serially(key, () => this.read(remote, project ?? 'default'));
+      this.reading.set(key, reading);
+      const forget = () => {
+        if (this.reading.get(key) === reading) this.reading.delete(key);
+      };
+      reading.then(forget, forget);
+    }
+    const list = await reading;
+    return { images: list.index.images, list };
+  }
+
+  /** The server's list, then the window asked for. */
+  async loadView(scope: Scope, query: ImageViewQuery): Promise<ImageView> {
+    const { list } = await this.load(scope);
+    return this.answer(list, query);
+  }
+
+  /** A window of the list Hangar holds or kept on disk, without asking the server. */
+  async view(scope: Scope, query: ImageViewQuery): Promise<ImageView> {
+    const list = await this.kept(scope);
+    if (list === undefined)
+      return {
+        state: 'none',
+        version: 0,
+        fetchedAt: null,
+        total: 0,
+        matched: 0,
+        offset: 0,
+        rows: [],
+        withSources: 0,
+        ...(query.find === undefined ? {} : { found: -1 }),
+      };
+    return this.answer(list, query);
+  }
+
+  /** The fingerprints of the matches from `from` to `to`: what Ctrl+A and Shift+click select. */
+  async fingerprints(
+    scope: Scope,
+    query: Pick<ImageViewQuery, 'filter' | 'sort'> & { from: number; to: number },
+  ): Promise<string[]> {
+    const list = await this.kept(scope);
+    return list?.index.fingerprints(query.filter, query.sort, query.from, query.to) ?? [];
+  }
+
+  /** Whole images of the held list (the info pane, the Delete dialog); those not in it are left out. */
+  async details(scope: Scope, fingerprints: readonly string[]): Promise<LxdImage[]> {
+    const list = await this.kept(scope);
+    if (list === undefined) return [];
+    return fingerprints.flatMap((fingerprint) => list.index.image(fingerprint) ?? []);
+  }
+
+  private answer(list: HeldList, query: ImageViewQuery): ImageView {
+    return {
+      state: list.fresh ? 'fresh' : 'kept',
+      version: list.version,
+      fetchedAt: list.fetchedAt,
+      withSources: list.index.withSources,
+      ...list.index.window(query),
+    };
+  }
+
+  private addrOf(remote: string): string | undefined {
+    return this.options.remotes.list().find(({ name }) => name === remote)?.addr;
+  }
+
+  /** The held list, or the one kept on disk (then held), or undefined. */
+  private async kept({ remote, project }: Scope): Promise<HeldList | undefined> {
+    const name = project ?? 'default';
+    const key = keyOf(remote, name);
+    const held = this.held.get(key);
+    if (held !== undefined) {
+      this.hold(key, held);
+      return held;
+    }
+    const addr = this.addrOf(remote);
+    if (addr === undefined)
+      throw new HangarError('unknown-remote', `There is no remote named "${remote}".`);
+    const copy = await this.options.cache?.read(remote, name, addr);
+    // A server read may have finished while the disk was read: it is newer.
+    const now = this.held.get(key);
+    if (now !== undefined || copy === null || copy === undefined) return now;
+    const list: HeldList = {
+      index: new ImageListIndex(copy.images),
+      version: ++this.versions,
+      fresh: false,
+      fetchedAt: copy.fetchedAt,
+      addr,
+    };
+    this.hold(key, list);
+    return list;
+  }
+
+  private hold(key: string, list: HeldList): void {
+    this.held.delete(key);
+    this.held.set(key, list);
+    for (const old of this.held.keys()) {
+      if (this.held.size <= this.maxHeld) break;
+      this.held.delete(old);
+    }
+  }
+
+  private serially<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(task, task);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(key, settled);
+    void settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+    });
+    return run;
+  }
+
+  private async read(remote: string, project: string): Promise<HeldList> {
+    const connection = this.options.remotes.connection(remote);
+    const images = await connection.listImages(project);
+    const list: HeldList = {
+      index: new ImageListIndex(images),
+      version: ++this.versions,
+      fresh: true,
+      fetchedAt: new Date().toISOString(),
+      addr: this.addrOf(remote) ?? '',
+    };
+    // The remote was removed or renamed meanwhile: this answer is nobody's list now.
+    if (!this.isCurrent(remote, connection)) return list;
+    const key = keyOf(remote, project);
+    const before = this.held.get(key);
+    // The same answer keeps its version: windows on screen stay as they are.
+    if (before !== undefined && sameImages(before.index.images, list.index.images))
+      list.version = before.version;
+    this.hold(key, list);
+    void this.options.cache?.write(remote, project, list.addr, images);
+    if (before?.version !== list.version)
+      this.options.hub.emit('images.listChanged', { remote, project, version: list.version });
+    return list;
+  }
+
+  private isCurrent(remote: string, connection: unknown): boolean {
+    try {
+      return this.options.remotes.connection(remote) === connection;
+    } catch {
+      return false;
+    }
+  }
+
+  private changed(remote: string, project: string, change: ImageChange): void {
+    const key = keyOf(remote, project);
+    // A list nobody holds is read whole when it is next shown.
+    if (!this.held.has(key)) return;
+    const batch = this.pending.get(key);
+    if (batch !== undefined) {
+      batch.push(change);
+      return;
+    }
+    this.pending.set(key, [change]);
+    setTimeout(() => {
+      const changes = this.pending.get(key) ?? [];
+      this.pending.delete(key);
+      void this.serially(key, () => this.apply(remote, project, changes)).catch(() => {
+        // Could not read what changed: the list is read whole next time it is shown.
+        this.held.delete(key);
+        this.options.hub.emit('images.listChanged', { remote, project, version: ++this.versions });
+      });
+    }, this.batchMs);
+  }
+
+  /** Brings a held list up to date with a batch of lifecycle events, reading as little as it can. */
+  private async apply(remote: string, project: string, changes: ImageChange[]): Promise<void> {
+    const key = keyOf(remote, project);
+    const held = this.held.get(key);
+    if (held === undefined) return;
+    const plan = planChanges(changes);
+    if (plan.reload) {
+      await this.read(remote, project);
+      return;
+    }
+    const connection = this.options.remotes.connection(remote);
+    const removed = new Set(plan.removed);
+    const fetched: LxdImage[] = [];
+    await Promise.all(
+      [...plan.fetch].map(async (fingerprint) => {
+        try {
+          fetched.push(await connection.getImage(fingerprint, project));
+        } catch (error) {
+          // Gone again before it was read.
+          if (HangarError.from(error).code === 'not-found') removed.add(fingerprint);
+          else throw error;
+        }
+      }),
+    );
+    const aliases = plan.aliases ? await connection.listAliases(project) : undefined;
+    if (this.held.get(key) !== held || !this.isCurrent(remote, connection)) return;
+    const images = applyChanges([...held.index.images], { removed, fetched, aliases });
+    const list: HeldList = {
+      ...held,
+      index: new ImageListIndex(images),
+      version: ++this.versions,
+    };
+    this.hold(key, list);
+    void this.options.cache?.write(remote, project, list.addr, images);
+    this.options.hub.emit('images.listChanged', { remote, project, version: list.version });
+  }
+}
+
+/** Same images, same values. */
+function sameImages(a: readonly LxdImage[], b: readonly LxdImage[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+  return true;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  if (keys.length !== Object.keys(right).length) return false;
+  for (const key of keys) if (!(key in right) || !same(left[key], right[key])) return false;
+  return true;
+}
