@@ -459,7 +459,13 @@ export const calls = {
   /** The architectures for a built image's metadata.yaml: the server's first, then every name LXD knows. */
   'build.architectures': returns<string[]>()(onRemote),
   /** The metadata.yaml a build would write, and every problem that stops it (the folder is walked when given). */
-  'build.check': returns<BuildCheck>()(buildInput.extend({ rootfs: absolutePath.optional() })),
+  'build.check': returns<BuildCheck>()(
+    buildInput.extend({
+      rootfs: absolutePath.optional(),
+      /** A rootfs tarball packs only as split (it is the rootfs file as it is). */
+      layout: z.enum(['unified', 'split']).optional(),
+    }),
+  ),
   /** Packs a folder as an image (tar, compressed) into a folder, and/or imports it into a remote's project. */
   'build.pack': returns<OperationSummary>()(
     buildInput

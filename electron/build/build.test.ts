@@ -258,6 +258,96 @@ describe('build.pack', () => {
     expect(instance.config['volatile.base_image']).toBe(fingerprint);
   });
 
+  it('packs a rootfs tarball as the rootfs file of a split image, as it is; an instance is created from it', async () => {
+    const tarball = join(dir, 'rootfs.tar.xz');
+    await run('tar', ['-cJf', tarball, '-C', rootfs, '.']);
+    const out = join(dir, 'from-tarball');
+    await mkdir(out);
+    const done = await pack({
+      rootfs: tarball,
+      layout: 'split',
+      compression: 'gzip',
+      directory: out,
+      importTo: { remote: 'local', project, aliases: ['built/from-tarball'], public: false },
+    });
+    expect(done.error?.message).toBeUndefined();
+    expect(done.state).toBe('succeeded');
+    const fingerprint = done.result?.fingerprint ?? '';
+    const [meta = '', root = ''] = done.result?.files ?? [];
+    expect(meta).toBe(join(out, `meta-${fingerprint}.tar.gz`));
+    expect(root).toBe(join(out, `${fingerprint}.tar.xz`));
+    // The rootfs file is the tarball, byte for byte; the fingerprint is LXD's for the pair.
+    expect(await sha256(root)).toBe(await sha256(tarball));
+    expect(await sha256(meta, root)).toBe(fingerprint);
+    const image = JSON.parse(
+      await lxcLocal('query', `/1.0/images/${fingerprint}?project=${project}`),
+    ) as LxdImage;
+    expect(image.properties).toMatchObject({ os: 'hangaros' });
+    await lxcLocal(
+      'query',
+      '--wait',
+      '-X',
+      'POST',
+      `/1.0/instances?project=${project}`,
+      '--data',
+      JSON.stringify({ name: 't1', source: { type: 'image', fingerprint } }),
+    );
+  });
+
+  it('refuses a rootfs tarball for a unified image, and one with a path leaving the root', async () => {
+    const tarball = join(dir, 'rootfs-check.tar');
+    await run('tar', ['-cf', tarball, '-C', rootfs, '.']);
+    const unified = await call<BuildCheck>('build.check', {
+      rootfs: tarball,
+      layout: 'unified',
+      metadata: metadata(),
+      templates,
+    });
+    expect(unified.problems).toEqual([
+      'rootfs-check.tar is a tarball: it becomes the rootfs file of a split image as it is. Choose the split layout, or unpack it into a folder to pack a unified image.',
+    ]);
+    expect(
+      (
+        await call<BuildCheck>('build.check', {
+          rootfs: tarball,
+          layout: 'split',
+          metadata: metadata(),
+          templates,
+        })
+      ).problems,
+    ).toEqual([]);
+    // A member named ../escape: refused before anything is packed.
+    const escaping = join(dir, 'escaping.tar');
+    await run('tar', [
+      '-cf',
+      escaping,
+      '-C',
+      rootfs,
+      '--transform',
+      's,^\\./etc/hostname$,../escape,',
+      './etc/hostname',
+      './bin',
+    ]);
+    const refused = await call<BuildCheck>('build.check', {
+      rootfs: escaping,
+      layout: 'split',
+      metadata: metadata(),
+      templates,
+    });
+    expect(refused.problems).toHaveLength(1);
+    expect(refused.problems[0]).toMatch(/escaping\.tar/);
+    expect(refused.problems[0]).toMatch(/\.\./);
+    const failed = await call<OperationSummary>('build.pack', {
+      rootfs: escaping,
+      metadata: metadata(),
+      templates,
+      layout: 'split',
+      compression: 'gzip',
+      directory: dir,
+    }).catch((error: unknown) => error);
+    expect(String(failed)).toMatch(/Nothing was packed/);
+  });
+
   it('imports without an output folder (packed in a temporary one)', async () => {
     const done = await pack({
       metadata: { ...metadata(), properties: { os: 'hangaros', release: 'zstd' } },

@@ -1,6 +1,6 @@
 /**
- * "Build image": a root filesystem folder on this machine packed as an LXD
- * image, as the LXD book's "Manually building an image" does by hand:
+ * "Build image": a root filesystem folder (or tarball) on this machine packed
+ * as an LXD image, as the LXD book's "Manually building an image" does by hand:
  * metadata.yaml (architecture, creation_date, expiry_date, properties,
  * templates) and templates/*.tpl next to rootfs/ in one tarball (unified),
  * or the metadata in one tarball and the rootfs's contents in another
@@ -8,13 +8,17 @@
  * way (node:zlib for gzip, the xz and zstd tools LXD uses for the others), so
  * the image is never held in memory. The fingerprint is LXD's: sha256 of the
  * file, or of the metadata file followed by the rootfs file.
+ *
+ * A rootfs tarball (or squashfs) is the rootfs file of a split image as it
+ * is: checked by the importer's inspector (LXD's rules, and paths or links
+ * that would leave the root), hashed after the metadata, never repacked.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, constants, type Stats } from 'node:fs';
 import { access, link, lstat, mkdtemp, readdir, readlink, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -27,7 +31,7 @@ import type { RemoteRegistry } from '../remotes/registry.js';
 import { importFiles } from '../images/import-files.js';
 import type { StagedUploads } from '../images/staged-uploads.js';
 import { tarEnd, tarEntryHeader, tarPadding } from '../images/tar-writer.js';
-import { parseMetadataYaml } from '../tarballs/inspect.js';
+import { inspectingStream, parseMetadataYaml } from '../tarballs/inspect.js';
 import { KNOWN_ARCHITECTURES } from '../simplestreams/architectures.js';
 
 type BuildInput = CallInput<'build.check'>;
@@ -134,15 +138,40 @@ function escapes(relative: string, target: string): boolean {
 
 const LIMIT = 50;
 
-/** What stops the folder from being packed, each with the file it is about. */
-export async function rootfsProblems(rootfs: string): Promise<string[]> {
+/** A rootfs tarball's problems: what the importer's inspector refuses, as LXD would. */
+async function tarballProblems(rootfs: string): Promise<string[]> {
+  try {
+    const { stream, result } = inspectingStream(createReadStream(rootfs), 'rootfs', {
+      name: basename(rootfs),
+    });
+    // Only read through: the refusal comes from `result` (the stream's error is the same one).
+    stream.on('error', () => undefined).resume();
+    await result;
+    return [];
+  } catch (error) {
+    return [HangarError.from(error).message];
+  }
+}
+
+/** What stops the folder (or tarball) from being packed, each with the file it is about. */
+export async function rootfsProblems(
+  rootfs: string,
+  layout: 'unified' | 'split' = 'split',
+): Promise<string[]> {
   let top: Stats;
   try {
     top = await lstat(rootfs);
   } catch {
     return [`${rootfs} does not exist or cannot be read.`];
   }
-  if (!top.isDirectory()) return [`${rootfs} is not a folder: choose the root filesystem folder.`];
+  if (top.isFile())
+    return layout === 'unified'
+      ? [
+          `${basename(rootfs)} is a tarball: it becomes the rootfs file of a split image as it is. Choose the split layout, or unpack it into a folder to pack a unified image.`,
+        ]
+      : tarballProblems(rootfs);
+  if (!top.isDirectory())
+    return [`${rootfs} is not a folder or a file: choose the root filesystem folder or tarball.`];
   const problems: string[] = [];
   let entries = 0;
   const note = (message: string) => {
@@ -181,11 +210,41 @@ export async function rootfsProblems(rootfs: string): Promise<string[]> {
   return problems;
 }
 
-export async function checkBuild(input: BuildInput): Promise<BuildCheck> {
+export async function checkBuild(
+  input: BuildInput,
+  layout: 'unified' | 'split' = 'split',
+): Promise<BuildCheck> {
   const yaml = metadataYaml(input);
   const problems = metadataProblems(input, yaml);
-  if (input.rootfs !== undefined) problems.push(...(await rootfsProblems(input.rootfs)));
+  if (input.rootfs !== undefined) problems.push(...(await rootfsProblems(input.rootfs, layout)));
   return { yaml, problems };
+}
+
+/** A rootfs file's name ending (its format), kept on the packed copy: `.tar.xz`, `.squashfs`… */
+function fileEnding(path: string): string {
+  return /(\.tar(\.[a-z0-9]+)?|\.tgz|\.squashfs|\.qcow2|\.img)$/i.exec(basename(path))?.[0] ?? '';
+}
+
+/** Copies a rootfs file into `path` (a new file), feeding `hash`. */
+async function copyRootfsFile(
+  from: string,
+  path: string,
+  hash: Hash,
+  onBytes: (bytes: number) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  await pipeline(
+    createReadStream(from, { highWaterMark: 1024 * 1024 }),
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        onBytes(chunk.length);
+        done(null, chunk);
+      },
+    }),
+    createWriteStream(path, { flags: 'wx', mode: 0o644 }),
+    { signal },
+  );
 }
 
 /** The tar stream of the image (unified), or of its metadata or rootfs part (split). */
@@ -347,6 +406,8 @@ async function packInto(
   };
   const parts: ('unified' | 'metadata' | 'rootfs')[] =
     input.layout === 'unified' ? ['unified'] : ['metadata', 'rootfs'];
+  // A rootfs tarball is the split image's rootfs file as it is (checkBuild refused unified).
+  const fromFile = (await lstat(input.rootfs)).isFile();
   const temporary: string[] = [];
   try {
     for (const part of parts) {
@@ -356,19 +417,25 @@ async function packInto(
         stage: part === 'metadata' ? 'Packing the metadata' : 'Packing',
         processed: packed,
       });
-      await writeCompressed(
-        tarStream(input, part, yaml, onBytes, context.signal),
-        input.compression,
-        path,
-        hash,
-        context.signal,
-      );
+      if (part === 'rootfs' && fromFile)
+        await copyRootfsFile(input.rootfs, path, hash, onBytes, context.signal);
+      else
+        await writeCompressed(
+          tarStream(input, part, yaml, onBytes, context.signal),
+          input.compression,
+          path,
+          hash,
+          context.signal,
+        );
     }
     const fingerprint = hash.digest('hex');
     const names =
       input.layout === 'unified'
         ? [`${fingerprint}${extension}`]
-        : [`meta-${fingerprint}${extension}`, `${fingerprint}${extension}`];
+        : [
+            `meta-${fingerprint}${extension}`,
+            `${fingerprint}${fromFile ? fileEnding(input.rootfs) : extension}`,
+          ];
     const files = names.map((name) => join(directory, name));
     const placed: string[] = [];
     try {
@@ -415,14 +482,17 @@ export async function packBuild(
   uploads: StagedUploads,
   input: PackInput,
 ): Promise<OperationSummary> {
-  const { yaml, problems } = await checkBuild(input);
+  const { yaml, problems } = await checkBuild(input, input.layout);
   if (problems.length > 0)
     throw new HangarError('invalid-input', `Nothing was packed: ${problems.join(' ')}`);
   const { importTo, directory } = input;
   if (importTo !== undefined) remotes.lxd(importTo.remote);
   const name = input.metadata.properties.description ?? input.rootfs;
+  const fromFile = (await lstat(input.rootfs)).isFile();
   const command = [
-    `tar -C ${shellQuote(input.rootfs)} …`,
+    fromFile
+      ? `tar -c metadata.yaml templates … (rootfs: ${shellQuote(input.rootfs)} as it is)`
+      : `tar -C ${shellQuote(input.rootfs)} …`,
     ...(importTo === undefined
       ? []
       : [
@@ -489,7 +559,7 @@ export function buildHandlers(
 ): Pick<Handlers, 'build.architectures' | 'build.check' | 'build.pack'> {
   return {
     'build.architectures': (input) => architectures(remotes, input.remote),
-    'build.check': (input) => checkBuild(input),
+    'build.check': ({ layout, ...input }) => checkBuild(input, layout),
     'build.pack': (input) => packBuild(remotes, operations, uploads, input),
   };
 }

@@ -117,6 +117,7 @@ export function BuildScreen() {
 
   const input: CallInput<'build.check'> = {
     ...(desktop && rootfs.startsWith('/') ? { rootfs } : {}),
+    layout,
     metadata: {
       architecture: architecture || 'x86_64',
       creationDate: seconds(created) ?? now,
@@ -179,7 +180,7 @@ export function BuildScreen() {
       <form className="form" onSubmit={(event) => event.preventDefault()}>
         {desktop ? (
           <FolderField
-            label="Root filesystem folder"
+            label="Root filesystem (a folder, or a tarball for a split image)"
             title="Root filesystem"
             value={rootfs}
             onChange={setRootfs}
