@@ -154,6 +154,63 @@ describe('build.check', () => {
     expect(checked.problems).toEqual([`${empty} is empty: an image needs a root filesystem.`]);
   });
 
+  it('reports files and folders Hangar cannot read', async () => {
+    // Root reads everything: as root, the check runs as an unprivileged user (nobody).
+    const asRoot = process.getuid?.() === 0;
+    const shared = await mkdtemp(join(tmpdir(), 'hangar-build-unreadable-'));
+    try {
+      const tree = join(shared, 'rootfs');
+      await mkdir(join(tree, 'etc', 'private'), { recursive: true });
+      await writeFile(join(tree, 'etc', 'shadow'), 'secret');
+      await writeFile(join(tree, 'etc', 'hostname'), 'ok');
+      await chmod(join(tree, 'etc', 'shadow'), 0o600);
+      await chmod(join(tree, 'etc', 'private'), 0o700);
+      for (const folder of [shared, tree, join(tree, 'etc')]) await chmod(folder, 0o755);
+      // tsx's cache, writable by that user.
+      const scratch = join(shared, 'tmp');
+      await mkdir(scratch);
+      await chmod(scratch, 0o777);
+      const script = join(shared, 'check.mts');
+      await writeFile(
+        script,
+        `import { rootfsProblems } from ${JSON.stringify(new URL('./build.ts', import.meta.url).pathname)};\n` +
+          'console.log(JSON.stringify(await rootfsProblems(process.argv[2])));\n',
+      );
+      const problems = asRoot
+        ? (JSON.parse(
+            (
+              await run(
+                'setpriv',
+                [
+                  '--reuid=65534',
+                  '--regid=65534',
+                  '--clear-groups',
+                  process.execPath,
+                  '--import',
+                  'tsx',
+                  script,
+                  tree,
+                ],
+                { env: { ...process.env, HOME: scratch, TMPDIR: scratch } },
+              )
+            ).stdout,
+          ) as string[])
+        : (
+            await call<BuildCheck>('build.check', {
+              rootfs: tree,
+              metadata: metadata(),
+              templates: [],
+            })
+          ).problems;
+      expect(problems).toEqual([
+        '/etc/private cannot be read by Hangar (folder mode 700).',
+        '/etc/shadow cannot be read by Hangar (file mode 600).',
+      ]);
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
+  });
+
   it('in web mode refuses folder paths, not the metadata alone', async () => {
     await expect(
       call('build.check', { rootfs, metadata: metadata(), templates }, 'web'),

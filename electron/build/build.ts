@@ -114,14 +114,29 @@ interface WalkEntry {
   stats: Stats;
 }
 
-/** Every entry under the folder, parents before children, in name order. */
-async function* walk(root: string, relative = ''): AsyncGenerator<WalkEntry> {
+/**
+ * Every entry under the folder, parents before children, in name order. The check walks past
+ * folders it cannot read (it reports them); packing never does (a file would go missing).
+ */
+async function* walk(
+  root: string,
+  relative = '',
+  pastUnreadable = false,
+): AsyncGenerator<WalkEntry> {
   const full = relative === '' ? root : join(root, relative);
   const stats = await lstat(full);
   yield { relative, full, stats };
   if (!stats.isDirectory()) return;
-  const names = (await readdir(full)).sort();
-  for (const name of names) yield* walk(root, relative === '' ? name : `${relative}/${name}`);
+  let names: string[];
+  try {
+    names = (await readdir(full)).sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (pastUnreadable && (code === 'EACCES' || code === 'EPERM')) return;
+    throw error;
+  }
+  for (const name of names)
+    yield* walk(root, relative === '' ? name : `${relative}/${name}`, pastUnreadable);
 }
 
 /** Whether a symlink's relative target climbs above the root (absolute ones resolve inside the instance). */
@@ -179,7 +194,7 @@ export async function rootfsProblems(
     else if (problems.length === LIMIT) problems.push('… and more.');
   };
   try {
-    for await (const { relative, full, stats } of walk(rootfs)) {
+    for await (const { relative, full, stats } of walk(rootfs, '', true)) {
       if (relative !== '') entries++;
       const shown = `/${relative}`;
       if (stats.isFIFO()) note(`${shown} is a named pipe (FIFO): an image holds no special files.`);
