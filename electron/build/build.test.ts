@@ -9,7 +9,18 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -351,28 +362,86 @@ describe('build.pack', () => {
     );
   });
 
-  it('refuses a rootfs tarball for a unified image, and one with a path leaving the root', async () => {
-    const tarball = join(dir, 'rootfs-check.tar');
-    await run('tar', ['-cf', tarball, '-C', rootfs, '.']);
-    const unified = await call<BuildCheck>('build.check', {
+  it('packs a rootfs tarball unified: its members moved under rootfs/, long names and hard links too', async () => {
+    // A tree with what a plain re-prefix would break: a name past ustar's 100 bytes, a hard
+    // link (it names another member), a symlink (its target stays as it is).
+    const tree = join(dir, 'tarball-tree');
+    const deep = `usr/share/${'long-folder-name/'.repeat(6)}file-with-a-long-name.txt`;
+    await mkdir(join(tree, deep, '..'), { recursive: true });
+    await writeFile(join(tree, deep), 'deep');
+    await mkdir(join(tree, 'etc'), { recursive: true });
+    await writeFile(join(tree, 'etc', 'os-release'), 'NAME=hangaros\n');
+    await run('ln', [join(tree, 'etc', 'os-release'), join(tree, 'etc', 'os-release.hard')]);
+    await symlink('../etc/os-release', join(tree, 'etc', 'release-link'));
+    const tarball = join(dir, 'tree.tar.gz');
+    await run('tar', ['-czf', tarball, '-C', tree, '.']);
+    const out = join(dir, 'unified-from-tarball');
+    await mkdir(out);
+    const done = await pack({
       rootfs: tarball,
+      layout: 'unified',
+      compression: 'xz',
+      directory: out,
+      importTo: { remote: 'local', project, aliases: [], public: false },
+    });
+    expect(done.error?.message).toBeUndefined();
+    const fingerprint = done.result?.fingerprint ?? '';
+    const [file = ''] = done.result?.files ?? [];
+    expect(file).toBe(join(out, `${fingerprint}.tar.xz`));
+    expect(await sha256(file)).toBe(fingerprint);
+    // What GNU tar (LXD's unpacker) reads: every member of the tarball, under rootfs/.
+    const listed = (await run('tar', ['-tJf', file])).stdout.split('\n').filter(Boolean);
+    const source = (await run('tar', ['-tzf', tarball])).stdout.split('\n').filter(Boolean);
+    expect(listed.filter((entry) => entry.startsWith('rootfs/'))).toEqual(
+      source.map((entry) => `rootfs/${entry.replace(/^\.\/?/, '')}`),
+    );
+    expect(listed).toContain('metadata.yaml');
+    const unpacked = join(dir, 'unpacked-unified');
+    await mkdir(unpacked);
+    await run('tar', ['-xJf', file, '-C', unpacked]);
+    expect(await readFile(join(unpacked, 'rootfs', deep), 'utf8')).toBe('deep');
+    const hard = await stat(join(unpacked, 'rootfs', 'etc', 'os-release.hard'));
+    expect(hard.nlink).toBe(2);
+    expect(await readlink(join(unpacked, 'rootfs', 'etc', 'release-link'))).toBe(
+      '../etc/os-release',
+    );
+    // LXD imported it, and an instance is created from it.
+    await lxcLocal(
+      'query',
+      '--wait',
+      '-X',
+      'POST',
+      `/1.0/instances?project=${project}`,
+      '--data',
+      JSON.stringify({ name: 'u1', source: { type: 'image', fingerprint } }),
+    );
+  });
+
+  it('refuses a squashfs for a unified image, and a tarball with a path leaving the root', async () => {
+    const squashfs = join(dir, 'rootfs.squashfs');
+    await writeFile(squashfs, Buffer.concat([Buffer.from('hsqs'), Buffer.alloc(1020)]));
+    const unified = await call<BuildCheck>('build.check', {
+      rootfs: squashfs,
       layout: 'unified',
       metadata: metadata(),
       templates,
     });
     expect(unified.problems).toEqual([
-      'rootfs-check.tar is a tarball: it becomes the rootfs file of a split image as it is. Choose the split layout, or unpack it into a folder to pack a unified image.',
+      'rootfs.squashfs is a squashfs filesystem: it can only be the rootfs file of a split image. Choose the split layout.',
     ]);
-    expect(
-      (
-        await call<BuildCheck>('build.check', {
-          rootfs: tarball,
-          layout: 'split',
-          metadata: metadata(),
-          templates,
-        })
-      ).problems,
-    ).toEqual([]);
+    const tarball = join(dir, 'rootfs-check.tar');
+    await run('tar', ['-cf', tarball, '-C', rootfs, '.']);
+    for (const layout of ['unified', 'split'])
+      expect(
+        (
+          await call<BuildCheck>('build.check', {
+            rootfs: tarball,
+            layout,
+            metadata: metadata(),
+            templates,
+          })
+        ).problems,
+      ).toEqual([]);
     // A member named ../escape: refused before anything is packed.
     const escaping = join(dir, 'escaping.tar');
     await run('tar', [

@@ -9,14 +9,25 @@
  * the image is never held in memory. The fingerprint is LXD's: sha256 of the
  * file, or of the metadata file followed by the rootfs file.
  *
- * A rootfs tarball (or squashfs) is the rootfs file of a split image as it
- * is: checked by the importer's inspector (LXD's rules, and paths or links
- * that would leave the root), hashed after the metadata, never repacked.
+ * A rootfs tarball (or squashfs) is checked by the importer's inspector
+ * (LXD's rules, and paths or links that would leave the root); split, it is
+ * the rootfs file as it is, hashed after the metadata; unified, its members
+ * are moved under rootfs/ as they stream (tar-rebase.ts), never unpacked.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, constants, type Stats } from 'node:fs';
-import { access, link, lstat, mkdtemp, readdir, readlink, rm, unlink } from 'node:fs/promises';
+import {
+  access,
+  link,
+  lstat,
+  mkdtemp,
+  open,
+  readdir,
+  readlink,
+  rm,
+  unlink,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, posix } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
@@ -31,7 +42,9 @@ import type { RemoteRegistry } from '../remotes/registry.js';
 import { importFiles } from '../images/import-files.js';
 import type { StagedUploads } from '../images/staged-uploads.js';
 import { tarEnd, tarEntryHeader, tarPadding } from '../images/tar-writer.js';
+import { describeFormat, detectFormat, type FileFormat } from '../tarballs/compression.js';
 import { inspectingStream, parseMetadataYaml } from '../tarballs/inspect.js';
+import { decompressedFile, rebaseTar } from './tar-rebase.js';
 import { KNOWN_ARCHITECTURES } from '../simplestreams/architectures.js';
 
 type BuildInput = CallInput<'build.check'>;
@@ -153,6 +166,18 @@ function escapes(relative: string, target: string): boolean {
 
 const LIMIT = 50;
 
+/** What a rootfs file is, from its first bytes (undefined: not an image file; the inspector says why). */
+async function fileFormat(path: string): Promise<FileFormat | undefined> {
+  const file = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return detectFormat(head.subarray(0, bytesRead));
+  } finally {
+    await file.close();
+  }
+}
+
 /** A rootfs tarball's problems: what the importer's inspector refuses, as LXD would. */
 async function tarballProblems(rootfs: string): Promise<string[]> {
   try {
@@ -179,12 +204,14 @@ export async function rootfsProblems(
   } catch {
     return [`${rootfs} does not exist or cannot be read.`];
   }
-  if (top.isFile())
-    return layout === 'unified'
-      ? [
-          `${basename(rootfs)} is a tarball: it becomes the rootfs file of a split image as it is. Choose the split layout, or unpack it into a folder to pack a unified image.`,
-        ]
-      : tarballProblems(rootfs);
+  if (top.isFile()) {
+    const format = await fileFormat(rootfs);
+    if (layout === 'unified' && format !== undefined && format.kind !== 'tarball')
+      return [
+        `${basename(rootfs)} is ${describeFormat(format)}: it can only be the rootfs file of a split image. Choose the split layout.`,
+      ];
+    return tarballProblems(rootfs);
+  }
   if (!top.isDirectory())
     return [`${rootfs} is not a folder or a file: choose the root filesystem folder or tarball.`];
   const problems: string[] = [];
@@ -285,7 +312,23 @@ async function* tarStream(
         yield Buffer.concat(file(`templates/${names[index]}`, Buffer.from(template.template)));
     }
   }
-  if (part !== 'metadata') {
+  const fromFile = part === 'unified' && (await lstat(input.rootfs)).isFile();
+  if (fromFile) {
+    // A rootfs tarball, moved under rootfs/ member by member (checkBuild inspected it).
+    const format = await fileFormat(input.rootfs);
+    if (format?.kind !== 'tarball')
+      throw new HangarError('invalid-input', `${input.rootfs} is not a tarball.`);
+    const name = basename(input.rootfs);
+    for await (const piece of rebaseTar(
+      decompressedFile(input.rootfs, format.compression, name),
+      'rootfs',
+      name,
+    )) {
+      if (signal.aborted) throw new HangarError('cancelled', 'The build was cancelled.');
+      onBytes(piece.length);
+      yield piece;
+    }
+  } else if (part !== 'metadata') {
     const prefix = part === 'unified' ? 'rootfs' : '.';
     for await (const { relative, full, stats } of walk(input.rootfs)) {
       if (signal.aborted) throw new HangarError('cancelled', 'The build was cancelled.');
@@ -421,7 +464,7 @@ async function packInto(
   };
   const parts: ('unified' | 'metadata' | 'rootfs')[] =
     input.layout === 'unified' ? ['unified'] : ['metadata', 'rootfs'];
-  // A rootfs tarball is the split image's rootfs file as it is (checkBuild refused unified).
+  // A rootfs tarball is the split image's rootfs file as it is (unified: moved under rootfs/).
   const fromFile = (await lstat(input.rootfs)).isFile();
   const temporary: string[] = [];
   try {
@@ -506,7 +549,9 @@ export async function packBuild(
   const fromFile = (await lstat(input.rootfs)).isFile();
   const command = [
     fromFile
-      ? `tar -c metadata.yaml templates … (rootfs: ${shellQuote(input.rootfs)} as it is)`
+      ? input.layout === 'split'
+        ? `tar -c metadata.yaml templates … (rootfs: ${shellQuote(input.rootfs)} as it is)`
+        : `tar -c metadata.yaml templates … (+ ${shellQuote(input.rootfs)} under rootfs/)`
       : `tar -C ${shellQuote(input.rootfs)} …`,
     ...(importTo === undefined
       ? []

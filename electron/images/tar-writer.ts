@@ -20,8 +20,8 @@ function octal(header: Buffer, offset: number, length: number, value: number): v
 
 /** What else a header may say: a directory or symlink, its mode and owner (default: a 0644 file of root's). */
 export interface TarEntryOptions {
-  /** '0' file, '2' symlink, '5' directory ('L'/'K': GNU long name/link records). */
-  type?: '0' | '2' | '5' | 'L' | 'K';
+  /** '0' file, '2' symlink, '5' directory ('L'/'K': GNU long name/link records, 'x': pax records). */
+  type?: '0' | '2' | '5' | 'L' | 'K' | 'x';
   mode?: number;
   uid?: number;
   gid?: number;

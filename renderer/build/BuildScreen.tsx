@@ -180,7 +180,7 @@ export function BuildScreen() {
       <form className="form" onSubmit={(event) => event.preventDefault()}>
         {desktop ? (
           <FolderField
-            label="Root filesystem (a folder, or a tarball for a split image)"
+            label="Root filesystem (a folder or a tarball)"
             title="Root filesystem"
             value={rootfs}
             onChange={setRootfs}
