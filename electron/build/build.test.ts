@@ -373,8 +373,21 @@ describe('build.pack', () => {
     await writeFile(join(tree, 'etc', 'os-release'), 'NAME=hangaros\n');
     await run('ln', [join(tree, 'etc', 'os-release'), join(tree, 'etc', 'os-release.hard')]);
     await symlink('../etc/os-release', join(tree, 'etc', 'release-link'));
+    // GNU's format (long names as 'L' records) and POSIX pax (long names as pax records), xz.
+    const posix = join(dir, 'tree-posix.tar.xz');
+    await run('tar', ['--format=posix', '-cJf', posix, '-C', tree, '.']);
+    const fromPosix = await pack({
+      rootfs: posix,
+      layout: 'unified',
+      compression: 'gzip',
+      directory: await mkdtemp(join(dir, 'unified-posix-')),
+    });
+    expect(fromPosix.error?.message).toBeUndefined();
+    const posixListing = (await run('tar', ['-tzf', fromPosix.result?.files?.[0] ?? ''])).stdout;
+    expect(posixListing).toContain(`rootfs/${deep}`);
+    expect(posixListing).toContain('rootfs/etc/os-release.hard');
     const tarball = join(dir, 'tree.tar.gz');
-    await run('tar', ['-czf', tarball, '-C', tree, '.']);
+    await run('tar', ['--format=gnu', '-czf', tarball, '-C', tree, '.']);
     const out = join(dir, 'unified-from-tarball');
     await mkdir(out);
     const done = await pack({

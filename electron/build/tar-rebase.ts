@@ -8,10 +8,13 @@
  * content blocks are copied as they are. GNU long-name records are folded
  * into the pax header. The archive's end blocks are left to the caller.
  */
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { HangarError } from '../../shared/errors.js';
 import { tarHeader, tarPadding } from '../images/tar-writer.js';
-import { createDecoder, type Compression } from '../tarballs/compression.js';
+import { TOOLS, corruptError, toolComplaint, type Compression } from '../tarballs/compression.js';
 
 const BLOCK = 512;
 /** Types whose header is followed by no content, whatever the size field says (as tar-entries.ts). */
@@ -56,6 +59,22 @@ class ByteReader {
   async read(bytes: number): Promise<Buffer | undefined> {
     if (!(await this.fill(bytes))) return undefined;
     return this.take(bytes);
+  }
+
+  /** Reads to the end, dropping the bytes (the decompressor then checks the stream's trailer). */
+  async drain(): Promise<void> {
+    this.buffered = [];
+    this.size = 0;
+    while (!this.ended) {
+      const next = await this.iterator.next();
+      if (next.done === true) this.ended = true;
+    }
+  }
+
+  /** Stops reading: the source's own clean-up runs (a decompressor process, a file). */
+  async close(): Promise<void> {
+    if (!this.ended) await this.iterator.return?.();
+    this.ended = true;
   }
 
   /** `bytes` bytes as they come, without holding them all. */
@@ -141,7 +160,7 @@ function renamed(header: Buffer, path: string, link: string | undefined): Buffer
   };
   copy.fill(0, 0, 100);
   copy.write(fit(path), 0, 100, 'utf8');
-  if (field(copy, 257, 5) === 'ustar') copy.fill(0, 345, 500);
+  if (isPosix(copy)) copy.fill(0, 345, 500);
   if (link !== undefined) {
     copy.fill(0, 157, 257);
     copy.write(fit(link), 157, 100, 'utf8');
@@ -160,6 +179,17 @@ export async function* rebaseTar(
   name: string,
 ): AsyncGenerator<Buffer> {
   const reader = new ByteReader(source);
+  try {
+    yield* members(reader, folder, name);
+    // What follows the end blocks is read too, so a corrupt or truncated compressed stream is
+    // found (its trailer is checked at its end).
+    await reader.drain();
+  } finally {
+    await reader.close();
+  }
+}
+
+async function* members(reader: ByteReader, folder: string, name: string): AsyncGenerator<Buffer> {
   const truncated = () =>
     new HangarError('invalid-input', `${name} ends in the middle of a member: it is truncated.`);
   let pax = new Map<string, Buffer>();
@@ -194,8 +224,14 @@ export async function* rebaseTar(
       yield* reader.pass(sizeOf(header) + tarPadding(sizeOf(header)), truncated);
       continue;
     }
+    if (type === 'S')
+      // Their sparse maps live where a POSIX header keeps its name prefix.
+      throw new HangarError(
+        'invalid-input',
+        `${name} has GNU sparse members, which Hangar does not move: repack it without --sparse.`,
+      );
     const ustarName = field(header, 0, 100);
-    const prefix = field(header, 257, 5) === 'ustar' ? field(header, 345, 155) : '';
+    const prefix = isPosix(header) ? field(header, 345, 155) : '';
     const path =
       recordValue(pax.get('path')) ??
       longName ??
@@ -215,7 +251,15 @@ export async function* rebaseTar(
     yield data;
     yield Buffer.alloc(tarPadding(data.length));
     yield renamed(header, newPath, type === '1' || type === '2' ? newLink : undefined);
-    const size = HEADER_ONLY.has(type) ? 0 : sizeOf(header);
+    // A pax size (members past 8 GiB) wins over the header's.
+    const paxSize = recordValue(pax.get('size'));
+    const size = HEADER_ONLY.has(type)
+      ? 0
+      : paxSize === undefined
+        ? sizeOf(header)
+        : Number(paxSize);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new HangarError('invalid-input', `${name} has a member with a bad size (${path}).`);
     yield* reader.pass(size + tarPadding(size), truncated);
     pax = new Map();
     longName = undefined;
@@ -223,36 +267,69 @@ export async function* rebaseTar(
   }
 }
 
-/** A file's bytes, decompressed as it is read (with backpressure: the reader sets the pace). */
+/** POSIX ustar ("ustar\0"), whose bytes 345–500 are a name prefix; GNU's "ustar  " keeps other fields there. */
+function isPosix(header: Buffer): boolean {
+  return header.subarray(257, 263).equals(Buffer.from('ustar\0', 'latin1'));
+}
+
+/**
+ * A file's bytes, decompressed as they are read: the decompressor's output is iterated, so it
+ * runs only as fast as the reader takes it (a highly compressible member never piles up).
+ */
 export async function* decompressedFile(
   path: string,
   compression: Compression,
   name: string,
 ): AsyncGenerator<Buffer> {
-  const input = createReadStream(path, { highWaterMark: 1024 * 1024 });
   if (compression === 'none') {
-    for await (const chunk of input) yield chunk as Buffer;
+    yield* createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
     return;
   }
-  const queue: Buffer[] = [];
-  let failure: HangarError | undefined;
-  const decoder = createDecoder(
-    compression,
-    name,
-    (chunk) => queue.push(chunk),
-    (error) => (failure = error),
-  );
-  try {
-    for await (const chunk of input) {
-      await decoder.write(chunk as Buffer);
-      if (failure !== undefined) throw failure;
-      while (queue.length > 0) yield queue.shift() ?? Buffer.alloc(0);
+  if (compression === 'gzip') {
+    const input = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
+    input.on('error', (error) => gunzip.destroy(error));
+    input.pipe(gunzip);
+    try {
+      for await (const chunk of gunzip) yield chunk as Buffer;
+    } catch (error) {
+      throw corruptError('gzip', name, error instanceof Error ? error.message : String(error));
+    } finally {
+      input.destroy();
+      gunzip.destroy();
     }
-    await decoder.end();
-    if (failure !== undefined) throw failure;
-    while (queue.length > 0) yield queue.shift() ?? Buffer.alloc(0);
+    return;
+  }
+  const tool = TOOLS[compression];
+  const file = await open(path, 'r');
+  const child = spawn(tool.command, tool.args, {
+    stdio: [file.fd, 'pipe', 'pipe'],
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  const { stdout, stderr: errors } = child;
+  if (stdout === null || errors === null) throw new Error(`${tool.command} started without pipes.`);
+  let stderr = '';
+  errors.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  try {
+    for await (const chunk of stdout) yield chunk as Buffer;
+    const code = await exited;
+    if (code !== 0)
+      throw corruptError(compression, name, toolComplaint(stderr) ?? `exit status ${String(code)}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new HangarError(
+        'invalid-input',
+        `${name} is ${compression}-compressed, and reading it needs the ${tool.command} command: install the ${tool.pkg} package.`,
+      );
+    throw error;
   } finally {
-    decoder.destroy();
-    input.destroy();
+    if (child.exitCode === null) child.kill();
+    await file.close();
   }
 }

@@ -231,8 +231,9 @@ export class ImageLists {
 
   private changed(remote: string, project: string, change: ImageChange): void {
     const key = keyOf(remote, project);
-    // A list nobody holds is read whole when it is next shown.
-    if (!this.held.has(key)) return;
+    // A list nobody holds is read whole when it is next shown; one being read gets the change
+    // applied after the read (its answer may predate it).
+    if (!this.held.has(key) && !this.reading.has(key)) return;
     const batch = this.pending.get(key);
     if (batch !== undefined) {
       batch.push(change);
@@ -242,11 +243,18 @@ export class ImageLists {
     setTimeout(() => {
       const changes = this.pending.get(key) ?? [];
       this.pending.delete(key);
-      void this.serially(key, () => this.apply(remote, project, changes)).catch(() => {
-        // Could not read what changed: the list is read whole next time it is shown.
-        this.held.delete(key);
-        this.options.hub.emit('images.listChanged', { remote, project, version: ++this.versions });
-      });
+      void this.serially(key, () => this.apply(remote, project, changes)).catch(() =>
+        // Could not read what changed: the whole list is read again; if that fails too, it is
+        // dropped, and the windows showing it ask the server themselves.
+        this.load({ remote, project }).catch(() => {
+          this.held.delete(key);
+          this.options.hub.emit('images.listChanged', {
+            remote,
+            project,
+            version: ++this.versions,
+          });
+        }),
+      );
     }, this.batchMs);
   }
 

@@ -59,9 +59,10 @@ export function describeFormat(format: FileFormat): string {
     : `a ${format.compression}-compressed tarball`;
 }
 
-type ToolCompression = Exclude<Compression, 'gzip' | 'none'>;
+export type ToolCompression = Exclude<Compression, 'gzip' | 'none'>;
 
-const TOOLS: Record<ToolCompression, { command: string; args: string[]; pkg: string }> = {
+/** The commands that decompress what node:zlib does not (LXD uses the same tools). */
+export const TOOLS: Record<ToolCompression, { command: string; args: string[]; pkg: string }> = {
   // -Q: a warning (e.g. an integrity check type xz cannot verify) is not a failure.
   xz: { command: 'xz', args: ['-dcQ'], pkg: 'xz-utils' },
   lzma: { command: 'xz', args: ['--format=lzma', '-dcQ'], pkg: 'xz-utils' },
@@ -81,7 +82,7 @@ export function corruptError(compression: Compression, name: string, detail: str
 }
 
 /** The first line of a tool's complaint, without its "xz: (stdin): " prefix. */
-function toolComplaint(stderr: string): string | undefined {
+export function toolComplaint(stderr: string): string | undefined {
   const line = stderr
     .split('\n')
     .map((text) => text.trim())

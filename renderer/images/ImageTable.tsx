@@ -112,6 +112,8 @@ interface ImageTableProps {
   rows: ReadonlyMap<number, ImageRow>;
   selected: string | undefined;
   activeIndex: number;
+  /** Bumped when the active row should be scrolled into view. */
+  scrollRequest: number;
   selection: string[];
   updates: Record<string, string>;
   sort: ImageSort;
@@ -132,6 +134,7 @@ export const ImageTable = memo(function ImageTable({
   rows,
   selected,
   activeIndex,
+  scrollRequest,
   selection,
   updates,
   sort,
@@ -175,9 +178,11 @@ export const ImageTable = memo(function ImageTable({
     onShowRows(first, last);
   }, [first, last, rows, onShowRows]);
 
+  // Only when asked (the user moved, a link, a new filter): not when a change made elsewhere
+  // moved the selected row while the user scrolled away from it.
   useEffect(() => {
     if (activeIndex >= 0) scrollToIndex(activeIndex);
-  }, [activeIndex, scrollToIndex]);
+  }, [scrollRequest, scrollToIndex]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     if (firstPaintMarked || rows.size === 0) return;

@@ -24,6 +24,7 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
     sort,
     selected,
     activeIndex,
+    scrollRequest,
     selection,
     selectedImage,
     updates,
@@ -155,6 +156,7 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
           rows={rows}
           selected={selected}
           activeIndex={activeIndex}
+          scrollRequest={scrollRequest}
           selection={selection}
           updates={updates}
           sort={sort}

@@ -31,6 +31,8 @@ interface ImagesState {
   selected: string | undefined;
   /** Its index among the matches (for the keyboard), -1 when unknown or filtered out. */
   activeIndex: number;
+  /** Bumped when the selected row should come into view (the user moved, a link, a new filter). */
+  scrollRequest: number;
   /** Every selected image (Shift/Ctrl click, Ctrl+A), for Delete; includes `selected`. */
   selection: string[];
   /** The selected image, whole (read from the held list). */
@@ -99,10 +101,28 @@ export const useImages = create<ImagesState>((set, get) => {
     return { offset, limit };
   };
 
-  /** Takes an answer in: replaces the rows when the filter, sort or list changed, else adds to them. */
-  const take = (key: string, answer: ImageView, replace: boolean) => {
-    const { view, rows } = get();
+  /**
+   * Takes an answer in: replaces the rows when the filter, sort or list changed, else adds to
+   * them. `asked` is the selected image the query asked about; `scroll` brings it into view.
+   */
+  const take = (
+    key: string,
+    answer: ImageView,
+    replace: boolean,
+    asked: string | undefined,
+    scroll: boolean,
+  ) => {
+    const { view, rows, scope } = get();
     if (key !== queryKey()) return false;
+    // The main process no longer holds a list shown fresh (evicted, or an update failed): the
+    // rows stay, and the server is asked again.
+    if (answer.state !== 'fresh' && view?.state === 'fresh') {
+      if (!get().loading && scope !== undefined) {
+        const { remote, project } = scopeParts(scope);
+        void get().load(remote, project);
+      }
+      if (answer.state === 'none') return false;
+    }
     // Versions only grow: an answer about an older list is of no use.
     if (view !== undefined && answer.version < view.version && rowsKey === key) return false;
     const fresh = replace || rowsKey !== key || view?.version !== answer.version;
@@ -110,17 +130,23 @@ export const useImages = create<ImagesState>((set, get) => {
     answer.rows.forEach((row, index) => next.set(answer.offset + index, row));
     rowsKey = key;
     const { state, version, fetchedAt, total, matched, withSources, found } = answer;
+    // Where the selection is now, when it is still the one asked about (keys move it meanwhile).
+    const placed = found !== undefined && get().selected === asked;
     set({
       view: { state, version, fetchedAt, total, matched, withSources },
       rows: next,
       loaded: answer.state !== 'none' || get().loaded,
-      ...(found === undefined ? {} : { activeIndex: found }),
+      ...(placed ? { activeIndex: found } : {}),
+      ...(placed && scroll ? { scrollRequest: get().scrollRequest + 1 } : {}),
     });
     return true;
   };
 
-  /** The rows on screen for the current filter and sort (and where the selection is among them). */
-  const query = async (replace: boolean) => {
+  /**
+   * The rows on screen for the current filter and sort (and where the selection is among them,
+   * scrolled to when `scroll`: a new filter or sort, a link; not a change made elsewhere).
+   */
+  const query = async (replace: boolean, scroll = replace) => {
     const key = queryKey();
     if (get().scope === undefined) return;
     // Only the newest answer to a changed filter or sort counts; windows while scrolling add up.
@@ -132,7 +158,7 @@ export const useImages = create<ImagesState>((set, get) => {
         ...windowAround(visible.start, visible.end),
         ...(selected === undefined ? {} : { find: selected }),
       });
-      if (seq === asked) take(key, answer, replace);
+      if (seq === asked) take(key, answer, replace, selected, scroll);
     } catch (error) {
       if (key === queryKey()) set({ error: HangarError.from(error).toData() });
     }
@@ -222,6 +248,7 @@ export const useImages = create<ImagesState>((set, get) => {
     sort: LXC_SORT,
     selected: undefined,
     activeIndex: -1,
+    scrollRequest: 0,
     selection: [],
     selectedImage: undefined,
     selectedImages: [],
@@ -246,9 +273,9 @@ export const useImages = create<ImagesState>((set, get) => {
         const missed = changedWhileLoading > answer.version;
         changedWhileLoading = 0;
         // A filter typed meanwhile has its own answer coming.
-        if (take(key, answer, true) && !missed) void readSelection();
+        if (take(key, answer, true, selected, true) && !missed) void readSelection();
         else if (missed || get().view?.version !== answer.version)
-          void query(true).then(readSelection);
+          void query(true, false).then(readSelection);
         if (answer.withSources > 0) void get().checkUpdates(remote, project);
       } catch (error) {
         if (get().scope !== scope) return;
@@ -262,7 +289,7 @@ export const useImages = create<ImagesState>((set, get) => {
         changedWhileLoading = Math.max(changedWhileLoading, version);
         return;
       }
-      void query(true).then(readSelection);
+      void query(true, false).then(readSelection);
     },
     setFilter: (filter) => {
       set({ filter });
@@ -289,6 +316,7 @@ export const useImages = create<ImagesState>((set, get) => {
         selected,
         selection: selected === undefined ? [] : [selected],
         activeIndex: selected === undefined ? -1 : (index ?? get().activeIndex),
+        scrollRequest: get().scrollRequest + 1,
       });
       void readSelection();
     },
@@ -297,6 +325,7 @@ export const useImages = create<ImagesState>((set, get) => {
         selection,
         selected,
         activeIndex: selected === undefined ? -1 : (index ?? get().activeIndex),
+        scrollRequest: get().scrollRequest + 1,
       });
       void readSelection();
     },
