@@ -42,9 +42,14 @@ import type { RemoteRegistry } from '../remotes/registry.js';
 import { importFiles } from '../images/import-files.js';
 import type { StagedUploads } from '../images/staged-uploads.js';
 import { tarEnd, tarEntryHeader, tarPadding } from '../images/tar-writer.js';
-import { describeFormat, detectFormat, type FileFormat } from '../tarballs/compression.js';
+import {
+  decompressedFile,
+  describeFormat,
+  detectFormat,
+  type FileFormat,
+} from '../tarballs/compression.js';
 import { inspectingStream, parseMetadataYaml } from '../tarballs/inspect.js';
-import { decompressedFile, rebaseTar } from './tar-rebase.js';
+import { rebaseTar } from './tar-rebase.js';
 import { KNOWN_ARCHITECTURES } from '../simplestreams/architectures.js';
 
 type BuildInput = CallInput<'build.check'>;

@@ -8,17 +8,11 @@
  * content blocks are copied as they are. GNU long-name records are folded
  * into the pax header. The archive's end blocks are left to the caller.
  */
-import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import { HangarError } from '../../shared/errors.js';
-import { tarHeader, tarPadding } from '../images/tar-writer.js';
-import { TOOLS, corruptError, toolComplaint, type Compression } from '../tarballs/compression.js';
+import { tarHeader, tarPadding, writeChecksum } from '../images/tar-writer.js';
+import { HEADER_ONLY, cString, numeric } from '../tarballs/tar-entries.js';
 
 const BLOCK = 512;
-/** Types whose header is followed by no content, whatever the size field says (as tar-entries.ts). */
-const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
 /** Extension records larger than this are refused (the inspector's limit too). */
 const EXTENSION_LIMIT = 1024 * 1024;
 
@@ -89,21 +83,12 @@ class ByteReader {
   }
 }
 
-function field(header: Buffer, start: number, length: number): string {
-  const raw = header.subarray(start, start + length);
-  const end = raw.indexOf(0);
-  return raw.subarray(0, end < 0 ? raw.length : end).toString('utf8');
-}
-
-function sizeOf(header: Buffer): number {
-  const first = header[124] ?? 0;
-  if ((first & 0x80) !== 0) {
-    let size = 0n;
-    for (let at = 125; at < 136; at++) size = (size << 8n) | BigInt(header[at] ?? 0);
-    return Number(size);
-  }
-  const text = field(header, 124, 12).trim();
-  return text === '' ? 0 : parseInt(text, 8);
+/** A numeric field, or an error naming the member (a negative or non-octal value). */
+function number(header: Buffer, start: number, length: number, name: string): number {
+  const value = numeric(header, start, length);
+  if (value === undefined)
+    throw new HangarError('invalid-input', `${name} has a tar header with a bad number field.`);
+  return value;
 }
 
 /** One pax record, its length counting its own digits. */
@@ -165,10 +150,7 @@ function renamed(header: Buffer, path: string, link: string | undefined): Buffer
     copy.fill(0, 157, 257);
     copy.write(fit(link), 157, 100, 'utf8');
   }
-  copy.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of copy) sum += byte;
-  copy.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
+  writeChecksum(copy);
   return copy;
 }
 
@@ -196,7 +178,7 @@ async function* members(reader: ByteReader, folder: string, name: string): Async
   let longName: string | undefined;
   let longLink: string | undefined;
   const extension = async (header: Buffer): Promise<Buffer> => {
-    const size = sizeOf(header);
+    const size = number(header, 124, 12, name);
     if (size > EXTENSION_LIMIT)
       throw new HangarError('invalid-input', `${name} has a tar extension record over 1 MiB.`);
     const data = await reader.read(size + tarPadding(size));
@@ -213,15 +195,16 @@ async function* members(reader: ByteReader, folder: string, name: string): Async
       continue;
     }
     if (type === 'L' || type === 'K') {
-      const text = field(await extension(header), 0, EXTENSION_LIMIT);
+      const text = cString(await extension(header), 0, EXTENSION_LIMIT);
       if (type === 'L') longName = text;
       else longLink = text;
       continue;
     }
     if (type === 'g') {
       // Global records apply to the members that follow, as they are.
+      const size = number(header, 124, 12, name);
       yield header;
-      yield* reader.pass(sizeOf(header) + tarPadding(sizeOf(header)), truncated);
+      yield* reader.pass(size + tarPadding(size), truncated);
       continue;
     }
     if (type === 'S')
@@ -230,13 +213,13 @@ async function* members(reader: ByteReader, folder: string, name: string): Async
         'invalid-input',
         `${name} has GNU sparse members, which Hangar does not move: repack it without --sparse.`,
       );
-    const ustarName = field(header, 0, 100);
-    const prefix = isPosix(header) ? field(header, 345, 155) : '';
+    const ustarName = cString(header, 0, 100);
+    const prefix = isPosix(header) ? cString(header, 345, 155) : '';
     const path =
       recordValue(pax.get('path')) ??
       longName ??
       (prefix === '' ? ustarName : `${prefix}/${ustarName}`);
-    const target = recordValue(pax.get('linkpath')) ?? longLink ?? field(header, 157, 100);
+    const target = recordValue(pax.get('linkpath')) ?? longLink ?? cString(header, 157, 100);
     const newPath = under(folder, path);
     // A hard link names a member of the archive, which moved too; a symlink's target did not.
     const newLink = type === '1' ? under(folder, target) : target;
@@ -246,7 +229,7 @@ async function* members(reader: ByteReader, folder: string, name: string): Async
     records.push(paxRecord('path', newPath));
     if (type === '1' || type === '2') records.push(paxRecord('linkpath', newLink));
     const data = Buffer.concat(records);
-    const mtime = parseInt(field(header, 136, 12).trim() || '0', 8) || 0;
+    const mtime = number(header, 136, 12, name);
     yield tarHeader('PaxHeader', data.length, mtime, { type: 'x' });
     yield data;
     yield Buffer.alloc(tarPadding(data.length));
@@ -256,7 +239,7 @@ async function* members(reader: ByteReader, folder: string, name: string): Async
     const size = HEADER_ONLY.has(type)
       ? 0
       : paxSize === undefined
-        ? sizeOf(header)
+        ? number(header, 124, 12, name)
         : Number(paxSize);
     if (!Number.isSafeInteger(size) || size < 0)
       throw new HangarError('invalid-input', `${name} has a member with a bad size (${path}).`);
@@ -270,66 +253,4 @@ async function* members(reader: ByteReader, folder: string, name: string): Async
 /** POSIX ustar ("ustar\0"), whose bytes 345–500 are a name prefix; GNU's "ustar  " keeps other fields there. */
 function isPosix(header: Buffer): boolean {
   return header.subarray(257, 263).equals(Buffer.from('ustar\0', 'latin1'));
-}
-
-/**
- * A file's bytes, decompressed as they are read: the decompressor's output is iterated, so it
- * runs only as fast as the reader takes it (a highly compressible member never piles up).
- */
-export async function* decompressedFile(
-  path: string,
-  compression: Compression,
-  name: string,
-): AsyncGenerator<Buffer> {
-  if (compression === 'none') {
-    yield* createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
-    return;
-  }
-  if (compression === 'gzip') {
-    const input = createReadStream(path, { highWaterMark: 1024 * 1024 });
-    const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
-    input.on('error', (error) => gunzip.destroy(error));
-    input.pipe(gunzip);
-    try {
-      for await (const chunk of gunzip) yield chunk as Buffer;
-    } catch (error) {
-      throw corruptError('gzip', name, error instanceof Error ? error.message : String(error));
-    } finally {
-      input.destroy();
-      gunzip.destroy();
-    }
-    return;
-  }
-  const tool = TOOLS[compression];
-  const file = await open(path, 'r');
-  const child = spawn(tool.command, tool.args, {
-    stdio: [file.fd, 'pipe', 'pipe'],
-    env: { ...process.env, LC_ALL: 'C' },
-  });
-  const { stdout, stderr: errors } = child;
-  if (stdout === null || errors === null) throw new Error(`${tool.command} started without pipes.`);
-  let stderr = '';
-  errors.on('data', (chunk: Buffer) => {
-    if (stderr.length < 4096) stderr += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
-  try {
-    for await (const chunk of stdout) yield chunk as Buffer;
-    const code = await exited;
-    if (code !== 0)
-      throw corruptError(compression, name, toolComplaint(stderr) ?? `exit status ${String(code)}`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new HangarError(
-        'invalid-input',
-        `${name} is ${compression}-compressed, and reading it needs the ${tool.command} command: install the ${tool.pkg} package.`,
-      );
-    throw error;
-  } finally {
-    if (child.exitCode === null) child.kill();
-    await file.close();
-  }
 }

@@ -58,12 +58,16 @@ export function tarHeader(
   header.write(linkname, 157, 100, 'utf8');
   header.write('ustar\0', 257, 6, 'ascii');
   header.write('00', 263, 2, 'ascii');
-  // The checksum counts its own field as spaces.
+  writeChecksum(header);
+  return header;
+}
+
+/** Sets a header's checksum (after any change to it); the sum counts its own field as spaces. */
+export function writeChecksum(header: Buffer): void {
   header.fill(0x20, 148, 156);
   let sum = 0;
   for (const byte of header) sum += byte;
   header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-  return header;
 }
 
 /** A GNU long name ('L') or long link ('K') record: a header and the NUL-terminated text, padded. */

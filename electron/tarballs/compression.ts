@@ -16,9 +16,12 @@
  *   slow or decode whole buffers rather than streams.
  * A missing tool is reported by name with the Debian/Ubuntu package to install.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import { HangarError } from '../../shared/errors.js';
 
 export type Compression = 'gzip' | 'bzip2' | 'xz' | 'lzma' | 'zstd' | 'none';
@@ -59,10 +62,10 @@ export function describeFormat(format: FileFormat): string {
     : `a ${format.compression}-compressed tarball`;
 }
 
-export type ToolCompression = Exclude<Compression, 'gzip' | 'none'>;
+type ToolCompression = Exclude<Compression, 'gzip' | 'none'>;
 
 /** The commands that decompress what node:zlib does not (LXD uses the same tools). */
-export const TOOLS: Record<ToolCompression, { command: string; args: string[]; pkg: string }> = {
+const TOOLS: Record<ToolCompression, { command: string; args: string[]; pkg: string }> = {
   // -Q: a warning (e.g. an integrity check type xz cannot verify) is not a failure.
   xz: { command: 'xz', args: ['-dcQ'], pkg: 'xz-utils' },
   lzma: { command: 'xz', args: ['--format=lzma', '-dcQ'], pkg: 'xz-utils' },
@@ -82,7 +85,7 @@ export function corruptError(compression: Compression, name: string, detail: str
 }
 
 /** The first line of a tool's complaint, without its "xz: (stdin): " prefix. */
-export function toolComplaint(stderr: string): string | undefined {
+function toolComplaint(stderr: string): string | undefined {
   const line = stderr
     .split('\n')
     .map((text) => text.trim())
@@ -199,18 +202,58 @@ function gzipDecoder(
   };
 }
 
+/** A decompressing tool started: its pipes, and what it said on stderr so far. */
+interface StartedTool<Input> {
+  child: ChildProcess;
+  stdin: Input;
+  stdout: Readable;
+  complaint: () => string;
+}
+
+/** The decompressing tool for `compression`, reading a pipe or a file descriptor. */
+function startTool(compression: ToolCompression, stdin: 'pipe'): StartedTool<Writable>;
+function startTool(compression: ToolCompression, stdin: number): StartedTool<null>;
+function startTool(
+  compression: ToolCompression,
+  stdin: 'pipe' | number,
+): StartedTool<Writable | null> {
+  const tool = TOOLS[compression];
+  const child = spawn(tool.command, tool.args, {
+    stdio: [stdin, 'pipe', 'pipe'],
+    // English complaints: they are quoted in the message.
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  const { stdout, stderr: errors } = child;
+  if (stdout === null || errors === null) throw new Error(`${tool.command} started without pipes.`);
+  let stderr = '';
+  errors.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString();
+  });
+  return { child, stdin: child.stdin, stdout, complaint: () => stderr };
+}
+
+/** Why a tool's stream failed, said for the user: a tool that is not installed, or a bad stream. */
+function toolFailure(
+  compression: ToolCompression,
+  name: string,
+  error: NodeJS.ErrnoException,
+): HangarError {
+  const tool = TOOLS[compression];
+  return error.code === 'ENOENT'
+    ? new HangarError(
+        'invalid-image',
+        `${name} is ${compression}-compressed, and reading it needs the ${tool.command} command, which is not installed: install the ${tool.pkg} package (LXD needs it for such images too).`,
+      )
+    : corruptError(compression, name, error.message);
+}
+
 function toolDecoder(
   compression: ToolCompression,
   name: string,
   onData: (chunk: Buffer) => void,
   onError: (error: HangarError) => void,
 ): Decoder {
-  const tool = TOOLS[compression];
-  const child = spawn(tool.command, tool.args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    // English complaints: they are quoted in the message.
-    env: { ...process.env, LC_ALL: 'C' },
-  });
+  const { child, stdin, stdout, complaint } = startTool(compression, 'pipe');
   const wire = new Tripwire();
   let destroyed = false;
   const failWith = (failure: HangarError) => {
@@ -218,43 +261,35 @@ function toolDecoder(
     wire.trip(failure);
     onError(failure);
   };
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    if (stderr.length < 4096) stderr += chunk.toString();
-  });
-  child.stdout.on('data', onData);
+  stdout.on('data', onData);
   // The tool may stop reading (it found the stream corrupt): its exit status says why.
-  child.stdin.on('error', () => undefined);
+  stdin.on('error', () => undefined);
   let exitedCleanly!: () => void;
   const exited = new Promise<void>((resolve) => (exitedCleanly = resolve));
   child.on('error', (error: NodeJS.ErrnoException) =>
-    failWith(
-      error.code === 'ENOENT'
-        ? new HangarError(
-            'invalid-image',
-            `${name} is ${compression}-compressed, and reading it needs the ${tool.command} command, which is not installed: install the ${tool.pkg} package (LXD needs it for such images too).`,
-          )
-        : corruptError(compression, name, error.message),
-    ),
+    failWith(toolFailure(compression, name, error)),
   );
   // 'close' comes after stdout ended: all the output was delivered.
   child.on('close', (code) => {
     if (code === 0) exitedCleanly();
-    else failWith(corruptError(compression, name, toolComplaint(stderr) ?? `exit status ${code}`));
+    else
+      failWith(
+        corruptError(compression, name, toolComplaint(complaint()) ?? `exit status ${code}`),
+      );
   });
   return {
     async write(chunk) {
-      if (child.stdin.destroyed || child.stdin.writableEnded) return wire.race(Promise.resolve());
-      if (!child.stdin.write(chunk)) await wire.race(settled(child.stdin, 'drain'));
+      if (stdin.destroyed || stdin.writableEnded) return wire.race(Promise.resolve());
+      if (!stdin.write(chunk)) await wire.race(settled(stdin, 'drain'));
     },
     async end() {
-      if (!child.stdin.destroyed) child.stdin.end();
+      if (!stdin.destroyed) stdin.end();
       await wire.race(exited);
     },
     destroy() {
       destroyed = true;
-      child.stdin.destroy();
-      child.stdout.destroy();
+      stdin.destroy();
+      stdout.destroy();
       child.kill();
     },
   };
@@ -273,4 +308,58 @@ export function createDecoder(
   return compression === 'gzip'
     ? gzipDecoder(name, onData, onError)
     : toolDecoder(compression, name, onData, onError);
+}
+
+/**
+ * A file's bytes, decompressed as they are read: the decompressor's output is iterated, so it
+ * runs only as fast as the reader takes it (a highly compressible member never piles up).
+ * The inspector pushes bytes through `createDecoder` instead: it sees them on their way to LXD.
+ */
+export async function* decompressedFile(
+  path: string,
+  compression: Compression,
+  name: string,
+): AsyncGenerator<Buffer> {
+  if (compression === 'none') {
+    yield* createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+    return;
+  }
+  if (compression === 'gzip') {
+    const input = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
+    input.on('error', (error) => gunzip.destroy(error));
+    input.pipe(gunzip);
+    try {
+      for await (const chunk of gunzip) yield chunk as Buffer;
+    } catch (error) {
+      throw corruptError('gzip', name, error instanceof Error ? error.message : String(error));
+    } finally {
+      input.destroy();
+      gunzip.destroy();
+    }
+    return;
+  }
+  const file = await open(path, 'r');
+  const { child, stdout, complaint } = startTool(compression, file.fd);
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  try {
+    for await (const chunk of stdout) yield chunk as Buffer;
+    const code = await exited;
+    if (code !== 0)
+      throw corruptError(
+        compression,
+        name,
+        toolComplaint(complaint()) ?? `exit status ${String(code)}`,
+      );
+  } catch (error) {
+    throw error instanceof HangarError
+      ? error
+      : toolFailure(compression, name, error as NodeJS.ErrnoException);
+  } finally {
+    if (child.exitCode === null) child.kill();
+    await file.close();
+  }
 }

@@ -51,7 +51,7 @@ const BLOCK = 512;
 const EXTENSION_LIMIT = 1024 * 1024;
 
 /** Type flags whose header is followed by no content, whatever the size field says (as Go's archive/tar, which LXD uses). */
-const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
+export const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
 
 const TYPES: Record<string, TarEntryType> = {
   '0': 'file',
@@ -65,14 +65,15 @@ const TYPES: Record<string, TarEntryType> = {
   '6': 'fifo',
 };
 
-function cString(block: Buffer, start: number, length: number): string {
+/** A NUL-terminated text field of a header. */
+export function cString(block: Buffer, start: number, length: number): string {
   const field = block.subarray(start, start + length);
   const end = field.indexOf(0);
   return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
 }
 
 /** An octal number field, or GNU's base-256 form (high bit set) for values over 8 GiB. */
-function numeric(block: Buffer, start: number, length: number): number | undefined {
+export function numeric(block: Buffer, start: number, length: number): number | undefined {
   const field = block.subarray(start, start + length);
   const first = field[0] ?? 0;
   if (first & 0x80) {
