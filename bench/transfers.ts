@@ -16,7 +16,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chromium } from 'playwright-core';
-import WebSocket from 'ws';
+import { openBridgeSocket } from '../scripts/bridge-socket.js';
 import { CHROMIUM_LAUNCH_OPTIONS } from '../e2e/chromium.js';
 import { startWebMode } from '../electron/web.js';
 import { join } from 'node:path';
@@ -82,34 +82,14 @@ async function uiImports(): Promise<void> {
       state: string;
       error?: { message: string };
     }
-    // The bridge's socket, as the page uses it: operations.list answered by id.
+    // The bridge's socket, as the page uses it.
     const link = new URL(web.url);
-    const socket = new WebSocket(`ws://${link.host}/api/socket`, {
-      headers: {
-        authorization: `Bearer ${link.searchParams.get('token') ?? ''}`,
-        origin: link.origin,
-      },
+    const socket = await openBridgeSocket(`ws://${link.host}/api/socket`, {
+      authorization: `Bearer ${link.searchParams.get('token') ?? ''}`,
+      origin: link.origin,
     });
-    await new Promise((resolve, reject) => {
-      socket.once('open', resolve);
-      socket.once('error', reject);
-    });
-    let nextCall = 1;
-    const listOperations = () =>
-      new Promise<Listed[]>((resolve) => {
-        const id = nextCall++;
-        const answer = (data: Buffer) => {
-          const message = JSON.parse(data.toString()) as {
-            id?: number;
-            envelope?: { value: Listed[] };
-          };
-          if (message.id !== id) return;
-          socket.off('message', answer);
-          resolve(message.envelope?.value ?? []);
-        };
-        socket.on('message', answer);
-        socket.send(JSON.stringify({ id, call: 'operations.list', input: {} }));
-      });
+    const listOperations = async () =>
+      ((await socket.call('operations.list', {})) as { value?: Listed[] }).value ?? [];
     const onlyLarge = process.env.BENCH_TRANSFER_UI_IMAGES ?? 'debian-minbase,debian-large';
     for (const image of images.filter((candidate) =>
       onlyLarge.split(',').includes(candidate.name),

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
+import { openBridgeSocket } from '../../scripts/bridge-socket.js';
 import { trustToken } from '../../scripts/sandbox/trust-token.js';
 import { deleteProject } from '../../scripts/sandbox/projects.js';
 import { callNames, type CallName } from '../../shared/contract.js';
@@ -38,27 +38,12 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
   };
   const seen: string[] = [];
   // The page's one socket: calls, their answers and events all pass here.
-  const events = new WebSocket(`${bridge.origin.replace('http', 'ws')}/api/socket`, {
-    headers: { authorization: headers.authorization, host, origin: bridge.origin },
-  });
-  events.on('message', (data: Buffer) => seen.push(data.toString()));
-  await new Promise((resolve, reject) => {
-    events.once('open', resolve);
-    events.once('error', reject);
-  });
-
-  let nextId = 1;
-  const answers = new Map<number, (value: unknown) => void>();
-  events.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as { id?: number; envelope?: unknown };
-    if (message.id !== undefined) answers.get(message.id)?.(message.envelope);
-  });
-  const call = (name: CallName, input: unknown): Promise<unknown> =>
-    new Promise((resolve) => {
-      const id = nextId++;
-      answers.set(id, resolve);
-      events.send(JSON.stringify({ id, call: name, input }));
-    });
+  const events = await openBridgeSocket(
+    `${bridge.origin.replace('http', 'ws')}/api/socket`,
+    { authorization: headers.authorization, host, origin: bridge.origin },
+    (text) => seen.push(text),
+  );
+  const call = (name: CallName, input: unknown): Promise<unknown> => events.call(name, input);
 
   // Copies and the instance go to a project of their own, so other tests' lists are untouched.
   const project = `secrets-${process.pid}`;
@@ -293,7 +278,7 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
     expect(everything).toContain('"event":"remote.status"');
     for (const secret of secrets) expect(everything).not.toContain(secret);
   } finally {
-    events.close();
+    events.socket.close();
     await bridge.close();
     await hangar.close();
     await deleteProject(sandbox.localDir, project);

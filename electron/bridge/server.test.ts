@@ -10,6 +10,7 @@ import { EventHub } from '../event-hub.js';
 import { HangarError } from '../../shared/errors.js';
 import type { DownloadSink } from '../images/export.js';
 import { StagedUploads } from '../images/staged-uploads.js';
+import { openBridgeSocket } from '../../scripts/bridge-socket.js';
 import { MAX_BODY_BYTES, startBridge, type Bridge } from './server.js';
 
 interface Answer {
@@ -160,28 +161,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A socket to the bridge: `call` sends a call frame and resolves with its answer's envelope. */
-async function openSocket(headers: Record<string, string>) {
-  const socket = new WebSocket(`ws://${host}/api/socket`, { headers });
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
-  let next = 1;
-  const waiting = new Map<number, (envelope: unknown) => void>();
-  socket.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as { id?: number; envelope?: unknown };
-    if (message.id !== undefined) waiting.get(message.id)?.(message.envelope);
-  });
-  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-  const call = (name: string, input: unknown) =>
-    new Promise<unknown>((resolve) => {
-      const id = next++;
-      waiting.set(id, resolve);
-      socket.send(JSON.stringify({ id, call: name, input }));
-    });
-  return { socket, closed, call };
-}
+/** A socket to the bridge, as the page opens it. */
+const openSocket = (headers: Record<string, string>) =>
+  openBridgeSocket(`ws://${host}/api/socket`, headers);
 
 /** Whether the bridge refuses a socket with these headers. */
 const refusesSocket = (headers: Record<string, string>) =>
