@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { deleteProject } from '../scripts/sandbox/projects.js';
+import { createInstance, deleteProject } from '../scripts/sandbox/projects.js';
 import { tar } from '../scripts/sandbox/tar.js';
 import { e2eEnv, e2eRemote, lxc, lxcOnRemote } from './lxd.js';
 import { startWebMode, type RunningWebMode } from './web-mode.js';
@@ -325,15 +325,7 @@ test('deletes several images at once, naming their aliases and the instances mad
   const first = await importImage(local, `${id}a`, [`bulk/${id}/one`, `bulk/${id}/extra`]);
   const second = await importImage(local, `${id}b`, [`bulk/${id}/two`]);
   // `lxc init` would wait for a config on standard input: the same request through lxc query.
-  await lxc(
-    'query',
-    '--wait',
-    '-X',
-    'POST',
-    `/1.0/instances?project=${project}`,
-    '--data',
-    JSON.stringify({ name: `from-${id}`, source: { type: 'image', fingerprint: first } }),
-  );
+  await createInstance(lxdDir, project, `from-${id}`, first);
   await openProject(page);
   await page.getByRole('searchbox', { name: 'Filter images' }).fill(`bulk/${id}`);
   await grid(page)

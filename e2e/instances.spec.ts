@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { deleteProject } from '../scripts/sandbox/projects.js';
+import { createInstance, deleteProject } from '../scripts/sandbox/projects.js';
 import { e2eEnv, lxc } from './lxd.js';
 import { startWebMode, type RunningWebMode } from './web-mode.js';
 
@@ -27,15 +27,7 @@ test.beforeAll(async () => {
   await lxc('image', 'copy', 'local:fixture/unified', 'local:', '--target-project', project);
   base = (await local('image', 'list', '-c', 'F', '--format', 'csv')).trim();
   // As `lxc init` does, without its wait for a config on stdin.
-  await lxc(
-    'query',
-    '--wait',
-    '-X',
-    'POST',
-    `/1.0/instances?project=${project}`,
-    '--data',
-    JSON.stringify({ name: 'web1', source: { type: 'image', fingerprint: base } }),
-  );
+  await createInstance(lxdDir, project, 'web1', base);
   await local('snapshot', 'web1', 'snap0');
   web = await startWebMode({
     LXD_DIR: lxdDir,

@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BuildCheck, OperationSummary } from '../../shared/contract.js';
 import type { Envelope } from '../../shared/errors.js';
 import type { LxdImage } from '../../shared/lxd.js';
-import { deleteProject } from '../../scripts/sandbox/projects.js';
+import { createInstance, deleteProject } from '../../scripts/sandbox/projects.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
 import { watchOperation } from '../operations/watch.js';
@@ -311,15 +311,7 @@ describe('build.pack', () => {
     ) as LxdImage;
     expect(image.fingerprint).toBe(fingerprint);
     expect(image.properties).toMatchObject({ description: 'Built by Hangar', os: 'hangaros' });
-    await lxcLocal(
-      'query',
-      '--wait',
-      '-X',
-      'POST',
-      `/1.0/instances?project=${project}`,
-      '--data',
-      JSON.stringify({ name: 'b1', source: { type: 'image', fingerprint } }),
-    );
+    await createInstance(sandbox.localDir, project, 'b1', fingerprint);
     const instance = JSON.parse(
       await lxcLocal('query', `/1.0/instances/b1?project=${project}`),
     ) as { config: Record<string, string> };
@@ -351,15 +343,7 @@ describe('build.pack', () => {
       await lxcLocal('query', `/1.0/images/${fingerprint}?project=${project}`),
     ) as LxdImage;
     expect(image.properties).toMatchObject({ os: 'hangaros' });
-    await lxcLocal(
-      'query',
-      '--wait',
-      '-X',
-      'POST',
-      `/1.0/instances?project=${project}`,
-      '--data',
-      JSON.stringify({ name: 't1', source: { type: 'image', fingerprint } }),
-    );
+    await createInstance(sandbox.localDir, project, 't1', fingerprint);
   });
 
   it('packs a rootfs tarball unified: its members moved under rootfs/, long names and hard links too', async () => {
@@ -419,15 +403,7 @@ describe('build.pack', () => {
       '../etc/os-release',
     );
     // LXD imported it, and an instance is created from it.
-    await lxcLocal(
-      'query',
-      '--wait',
-      '-X',
-      'POST',
-      `/1.0/instances?project=${project}`,
-      '--data',
-      JSON.stringify({ name: 'u1', source: { type: 'image', fingerprint } }),
-    );
+    await createInstance(sandbox.localDir, project, 'u1', fingerprint);
   });
 
   it('refuses a squashfs for a unified image, and a tarball with a path leaving the root', async () => {

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { InstanceSummary, OperationSummary } from '../../shared/contract.js';
 import type { Envelope } from '../../shared/errors.js';
 import type { LxdImage } from '../../shared/lxd.js';
-import { deleteProject } from '../../scripts/sandbox/projects.js';
+import { createInstance, deleteProject } from '../../scripts/sandbox/projects.js';
 import { addTrustedRemote } from '../../scripts/sandbox/trusted-remote.js';
 import { dispatch } from '../dispatch.js';
 import { createHangar, type Hangar } from '../hangar.js';
@@ -59,19 +59,6 @@ async function publish(input: Record<string, unknown>): Promise<OperationSummary
   return watchOperation(hangar.handlers, started.id, { timeoutMs: 60_000 });
 }
 
-/** An instance made from the project's image, as `lxc init` would (without its stdin prompt). */
-async function createInstance(name: string): Promise<void> {
-  await lxcLocal(
-    'query',
-    '--wait',
-    '-X',
-    'POST',
-    `/1.0/instances?project=${project}`,
-    '--data',
-    JSON.stringify({ name, source: { type: 'image', fingerprint: base } }),
-  );
-}
-
 /** The compression of an image as LXD stored it, from its exported file's magic bytes. */
 async function storedCompression(fingerprint: string): Promise<string> {
   const out = await mkdtemp(join(dir, 'export-'));
@@ -93,7 +80,7 @@ beforeAll(async () => {
   await lxcLocal('project', 'create', other, '-c', 'features.profiles=false');
   await lxcLocal('image', 'copy', 'local:fixture/unified', 'local:', '--target-project', project);
   base = (await inProject('image', 'list', '-c', 'F', '--format', 'csv')).trim();
-  await createInstance('c1');
+  await createInstance(sandbox.localDir, project, 'c1', base);
   await inProject('snapshot', 'c1', 'snap0');
   hangar = await createHangar({
     env: { LXD_DIR: sandbox.localDir, HOME: dir },

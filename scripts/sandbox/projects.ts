@@ -24,3 +24,28 @@ export async function deleteProject(lxdDir: string, project: string): Promise<vo
     await lxc('image', 'delete', '--project', project, fingerprint);
   await lxc('project', 'delete', project);
 }
+
+/**
+ * An instance created from an image, as `lxc init` does, through `lxc query` (`lxc init` from a
+ * test waits for a config on standard input).
+ */
+export async function createInstance(
+  lxdDir: string,
+  project: string,
+  name: string,
+  fingerprint: string,
+): Promise<void> {
+  await exec(
+    'lxc',
+    [
+      'query',
+      '--wait',
+      '-X',
+      'POST',
+      `/1.0/instances?project=${project}`,
+      '--data',
+      JSON.stringify({ name, source: { type: 'image', fingerprint } }),
+    ],
+    { ...process.env, LXD_DIR: lxdDir },
+  );
+}
