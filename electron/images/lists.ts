@@ -7,6 +7,7 @@
  * lifecycle events are applied here with the smallest read, and
  * `images.listChanged` tells the windows to ask again.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { applyChanges, planChanges, type ImageChange } from '../../shared/images/changes.js';
 import { ImageListIndex, type ImageView, type ImageViewQuery } from '../../shared/images/view.js';
 import { HangarError } from '../../shared/errors.js';
@@ -298,24 +299,5 @@ export class ImageLists {
 
 /** Same images, same values. */
 function sameImages(a: readonly LxdImage[], b: readonly LxdImage[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
-  return true;
-}
-
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const keys = Object.keys(left);
-  if (keys.length !== Object.keys(right).length) return false;
-  for (const key of keys) if (!(key in right) || !same(left[key], right[key])) return false;
-  return true;
+  return a.length === b.length && a.every((image, index) => isDeepStrictEqual(image, b[index]));
 }

@@ -95,10 +95,11 @@ export const useImages = create<ImagesState>((set, get) => {
     const { scope = '', filter, sort } = get();
     return { ...scopeParts(scope), filter, sort };
   };
-  const windowAround = (start: number, end: number) => {
-    const offset = Math.max(0, Math.floor((start - MARGIN) / PAGE) * PAGE);
-    const limit = Math.min(1000, Math.ceil((end + MARGIN - offset) / PAGE) * PAGE);
-    return { offset, limit };
+  /** The query for the rows in view (and the place of the selected image among the matches). */
+  const viewQuery = (selected: string | undefined) => {
+    const offset = Math.max(0, Math.floor((visible.start - MARGIN) / PAGE) * PAGE);
+    const limit = Math.min(1000, Math.ceil((visible.end + MARGIN - offset) / PAGE) * PAGE);
+    return { ...base(), offset, limit, ...(selected === undefined ? {} : { find: selected }) };
   };
 
   /**
@@ -153,11 +154,7 @@ export const useImages = create<ImagesState>((set, get) => {
     const seq = replace ? ++asked : asked;
     const { selected } = get();
     try {
-      const answer = await api.images.view({
-        ...base(),
-        ...windowAround(visible.start, visible.end),
-        ...(selected === undefined ? {} : { find: selected }),
-      });
+      const answer = await api.images.view(viewQuery(selected));
       if (seq === asked) take(key, answer, replace, selected, scroll);
     } catch (error) {
       if (key === queryKey()) set({ error: HangarError.from(error).toData() });
@@ -263,11 +260,7 @@ export const useImages = create<ImagesState>((set, get) => {
       const key = queryKey();
       const { selected } = get();
       try {
-        const answer = await api.images.load({
-          ...base(),
-          ...windowAround(visible.start, visible.end),
-          ...(selected === undefined ? {} : { find: selected }),
-        });
+        const answer = await api.images.load(viewQuery(selected));
         if (get().scope !== scope) return;
         set({ loading: false, error: undefined });
         const missed = changedWhileLoading > answer.version;
