@@ -76,11 +76,20 @@ test('thousands of images: the page receives only the rows it shows, and filters
       // A whole list of images would arrive as an array of them.
       received.rows += value.length;
   };
-  page.on('websocket', (socket) =>
+  // How often the page asked the server for the catalog's list (images.load).
+  let loads = 0;
+  page.on('websocket', (socket) => {
     socket.on('framereceived', ({ payload }) =>
       count(typeof payload === 'string' ? payload : payload.toString()),
-    ),
-  );
+    );
+    socket.on('framesent', ({ payload }) => {
+      const frame = JSON.parse(typeof payload === 'string' ? payload : payload.toString()) as {
+        call?: string;
+        input?: { remote?: string };
+      };
+      if (frame.call === 'images.load' && frame.input?.remote === 'big') loads += 1;
+    });
+  });
   page.on('response', (response) => {
     if (new URL(response.url()).pathname.startsWith('/api/'))
       void response.text().then(count, () => undefined);
@@ -138,5 +147,8 @@ test('thousands of images: the page receives only the rows it shows, and filters
 
   // Everything above took a few windows of rows, never the list.
   expect(received.rows).toBeLessThan(1500);
+  // The catalog was read from the server once: the local remote being unreachable before did
+  // not make the new remote's first "online" look like a comeback (a second, needless load).
+  expect(loads).toBe(1);
   expect(received.largestFrame).toBeLessThan(512 * 1024);
 });

@@ -86,12 +86,14 @@ export function App() {
   useEffect(() => {
     reload();
   }, [reload]);
-  const previousState = useRef(status.state);
+  // The same remote's previous state: another remote that was unreachable says nothing of this one.
+  const previousState = useRef({ remote, state: status.state });
   useEffect(() => {
-    const wasUnreachable = previousState.current === 'unreachable';
-    previousState.current = status.state;
+    const previous = previousState.current;
+    const wasUnreachable = previous.remote === remote && previous.state === 'unreachable';
+    previousState.current = { remote, state: status.state };
     if (status.state === 'online' && wasUnreachable) reload();
-  }, [status.state, reload]);
+  }, [remote, status.state, reload]);
   useEffect(() => {
     if (online) void loadProjects();
   }, [online, remote, loadProjects]);
