@@ -368,6 +368,21 @@ describe('aliases (applyAliases, ListAliases)', () => {
         .map((image) => image.fingerprint),
     ).toEqual(['cloud-squashfs', 'amd-squashfs', 'arm-squashfs', 'none-squashfs', 'z-squashfs']);
   });
+
+  it("orders names beyond U+FFFF as Go does (by UTF-8 bytes), not by JavaScript's UTF-16 units", () => {
+    // U+FF21 is EF BC A1 in UTF-8 and U+1F600 is F0 9F 98 80: Go puts U+FF21 first, while
+    // JavaScript's < puts U+1F600 first (its first unit, 0xD83D, is below 0xFF21).
+    const catalog = catalogOf({
+      emoji: product('amd64', { [SERIAL]: fullVersion('emoji') }, { os: 'OS\u{1F600}' }),
+      wide: product('amd64', { [SERIAL]: fullVersion('wide') }, { os: 'OS\uFF21' }),
+      plain: product('amd64', { [SERIAL]: fullVersion('plain') }, { os: 'OS~' }),
+    });
+    expect(
+      catalog.images
+        .filter((i) => i.properties.type === 'squashfs')
+        .map((image) => image.fingerprint),
+    ).toEqual(['plain-squashfs', 'wide-squashfs', 'emoji-squashfs']);
+  });
 });
 
 describe('parsing', () => {

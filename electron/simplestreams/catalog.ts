@@ -265,55 +265,76 @@ interface Candidate {
   image: LxdImage;
   /** The product's aliases; undefined when it has none (Go: a nil list). */
   provided: string[] | undefined;
+  /** sortedImages.Less's keys, read once: os, release, variant, serial, architecture. */
+  keys: string[];
+  /** sort.go's preference for its rootfs type. */
+  typeScore: number;
+  /** A key holds a UTF-16 unit from U+D800 up, where JS and Go order strings differently. */
+  wide: boolean;
 }
 
+/** What every image of a product shares, worked out once per product. */
+interface ProductShared {
+  product: Product;
+  architecture: string;
+  expiresAt: string;
+  provided: string[] | undefined;
+  /** "os release_title arch", the start of every description. */
+  title: string;
+}
+
+const WIDE = /[\uD800-\uFFFF]/;
+
 function imageOf(
-  product: Product,
-  architecture: string,
+  shared: ProductShared,
   version: ProductVersion,
   createdAt: string,
   meta: ProductItem,
   root: ProductItem | undefined,
 ): Candidate | undefined {
+  const { product } = shared;
   const fingerprint = fingerprintOf(meta, root);
   if (fingerprint === '' || meta.path === '') return undefined;
-  let description = `${product.os} ${product.releaseTitle} ${product.arch}`;
+  let description = shared.title;
   if (version.label !== '') description += ` (${version.label})`;
   description += ` (${version.serial})`;
+  const type = root?.ftype ?? 'tar.gz';
   // Go fills the map then deletes empty values; no key is set twice, so skipping them is the same.
   const properties: Record<string, string> = {};
-  const set = (key: string, value: string) => {
-    if (value !== '') properties[key] = value;
-  };
-  set('os', product.os);
-  set('release', product.release);
-  set('version', product.version);
-  set('architecture', product.arch);
-  set('label', version.label);
-  set('serial', version.serial);
-  set('description', description);
-  for (const [key, value] of product.requirements) set(`requirements.${key}`, value);
-  set('variant', product.variant);
-  set('type', root?.ftype ?? 'tar.gz');
+  if (product.os !== '') properties.os = product.os;
+  if (product.release !== '') properties.release = product.release;
+  if (product.version !== '') properties.version = product.version;
+  if (product.arch !== '') properties.architecture = product.arch;
+  if (version.label !== '') properties.label = version.label;
+  if (version.serial !== '') properties.serial = version.serial;
+  properties.description = description;
+  for (const [key, value] of product.requirements)
+    if (value !== '') properties[`requirements.${key}`] = value;
+  if (product.variant !== '') properties.variant = product.variant;
+  properties.type = type;
+  const keys = [product.os, product.release, product.variant, version.serial, product.arch];
   return {
     image: {
       fingerprint,
       filename: meta.path.slice(meta.path.lastIndexOf('/') + 1),
       size: meta.size + (root?.size ?? 0),
-      architecture,
+      architecture: shared.architecture,
       public: true,
       auto_update: false,
       cached: false,
       type: root !== undefined && VM_ROOTFS_TYPES.has(root.ftype) ? 'virtual-machine' : 'container',
       created_at: createdAt,
       uploaded_at: createdAt,
-      expires_at: eolDate(product.supportEol),
+      expires_at: shared.expiresAt,
       last_used_at: NEVER,
       properties,
       aliases: [],
       profiles: [],
     },
-    provided: product.aliases === '' ? undefined : product.aliases.split(','),
+    provided: shared.provided,
+    keys,
+    typeScore: TYPE_SCORE.get(type) ?? 0,
+    wide: keys.some((key) => WIDE.test(key)),
   };
 }
 
@@ -321,11 +342,18 @@ function imageOf(
 function productImages(product: Product, into: Candidate[]): void {
   const architecture = architectureName(product.arch);
   if (architecture === undefined) return;
+  const shared: ProductShared = {
+    product,
+    architecture,
+    expiresAt: eolDate(product.supportEol),
+    provided: product.aliases === '' ? undefined : product.aliases.split(','),
+    title: `${product.os} ${product.releaseTitle} ${product.arch}`,
+  };
   for (const version of product.versions) {
     const createdAt = serialDate(version.serial);
     if (createdAt === undefined) continue;
     const add = (meta: ProductItem, root: ProductItem | undefined) => {
-      const candidate = imageOf(product, architecture, version, createdAt, meta, root);
+      const candidate = imageOf(shared, version, createdAt, meta, root);
       if (candidate !== undefined) into.push(candidate);
     };
     for (const item of version.items) {
@@ -359,25 +387,29 @@ const TYPE_SCORE = new Map([
   ['disk1.img', 4],
 ]);
 
+/** The key at which the order is newest first (serial). */
+const DESCENDING_KEY = 3;
+
 /**
  * sortedImages.Less: os, release, variant ascending, serial descending,
  * architecture ascending, then preferred rootfs type. LXD means an empty
  * value to sort last but its check is mistyped (it compares a[i] twice),
  * which makes the order undefined; this follows the intent. Full ties keep
  * the catalog's order (LXD's sort is unstable: its order is then random).
+ * Keys without wide units compare natively (the same order as Go's, and far faster).
  */
 function compareImages(a: Candidate, b: Candidate): number {
-  const p = a.image.properties;
-  const q = b.image.properties;
-  for (const key of ['os', 'release', 'variant', 'serial', 'architecture']) {
-    const x = p[key] ?? '';
-    const y = q[key] ?? '';
+  const wide = a.wide || b.wide;
+  for (let i = 0; i < a.keys.length; i++) {
+    const x = a.keys[i] ?? '';
+    const y = b.keys[i] ?? '';
     if (x === y) continue;
     if (x === '') return 1;
     if (y === '') return -1;
-    return key === 'serial' ? compareUtf8(y, x) : compareUtf8(x, y);
+    const order = wide ? compareUtf8(x, y) : x < y ? -1 : 1;
+    return i === DESCENDING_KEY ? -order : order;
   }
-  return (TYPE_SCORE.get(p.type ?? '') ?? 0) - (TYPE_SCORE.get(q.type ?? '') ?? 0);
+  return a.typeScore - b.typeScore;
 }
 
 /** simplestreams.go urlDefaultOS: this server's aliases are shown without `ubuntu/`. */

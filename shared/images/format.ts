@@ -102,8 +102,26 @@ function zonedParts(value: string, timeZone: string): ZonedParts {
 
 const pad = (value: number) => String(value).padStart(2, '0');
 
+/**
+ * The UTC dates already written: a catalog's images share a few hundred upload times (a serial's
+ * day), so a 23,000-image list writes each once. Bounded: cleared when full.
+ */
+const utcListDates = new Map<string, string>();
+const UTC_LIST_DATES = 4096;
+
 /** UPLOAD DATE column: Go layout "Jan 2, 2006 at 3:04pm (MST)", in UTC as lxc prints it. */
 export function listDate(value: string, timeZone = 'UTC'): string {
+  if (timeZone !== 'UTC') return writeListDate(value, timeZone);
+  let date = utcListDates.get(value);
+  if (date === undefined) {
+    date = writeListDate(value, timeZone);
+    if (utcListDates.size >= UTC_LIST_DATES) utcListDates.clear();
+    utcListDates.set(value, date);
+  }
+  return date;
+}
+
+function writeListDate(value: string, timeZone: string): string {
   if (isUnsetTime(value)) return '';
   const p = zonedParts(value, timeZone);
   const hour12 = p.hour % 12 === 0 ? 12 : p.hour % 12;
@@ -149,23 +167,25 @@ export function toImageRow(image: LxdImage, timeZone?: string): ImageRow {
   };
 }
 
-const LIST_COLUMNS = [
-  'alias',
-  'shortFingerprint',
-  'public',
-  'description',
-  'architecture',
-  'type',
-  'size',
-  'uploadDate',
-] as const;
+/** Text order (JavaScript's <, as the table's sort always was). */
+const byText = (a: string, b: string): number => (a === b ? 0 : a < b ? -1 : 1);
 
-/** `lxc image list` sorts whole rows as text, column by column: ties on ALIAS fall to FINGERPRINT. */
+/**
+ * `lxc image list` sorts whole rows as text, column by column: ties on ALIAS fall to FINGERPRINT.
+ * Each column is read by name: a loop over column names made every read a generic keyed one, and
+ * sorting a 23,000-image catalog took three times as long.
+ */
 export function compareListRows(a: ImageRow, b: ImageRow): number {
-  for (const column of LIST_COLUMNS) {
-    if (a[column] !== b[column]) return a[column] < b[column] ? -1 : 1;
-  }
-  return 0;
+  return (
+    byText(a.alias, b.alias) ||
+    byText(a.shortFingerprint, b.shortFingerprint) ||
+    byText(a.public, b.public) ||
+    byText(a.description, b.description) ||
+    byText(a.architecture, b.architecture) ||
+    byText(a.type, b.type) ||
+    byText(a.size, b.size) ||
+    byText(a.uploadDate, b.uploadDate)
+  );
 }
 
 /** Everything `lxc image info` prints, in its order; properties sorted by key for a stable read. */
