@@ -23,6 +23,8 @@ interface HeldList {
   fetchedAt: string;
   /** The remote's address when it was read: a list of another server under the same name is not this one. */
   addr: string;
+  /** The images as the connection gave them (a catalog that did not change gives the same array). */
+  source: readonly LxdImage[];
 }
 
 export interface ImageListsOptions {
@@ -171,6 +173,7 @@ export class ImageLists {
       fresh: false,
       fetchedAt: copy.fetchedAt,
       addr,
+      source: copy.images,
     };
     this.hold(key, list);
     return list;
@@ -201,17 +204,26 @@ export class ImageLists {
   private async read(remote: string, project: string): Promise<HeldList> {
     const connection = this.options.remotes.connection(remote);
     const images = await connection.listImages(project);
+    const key = keyOf(remote, project);
+    const before = this.held.get(key);
+    const fetchedAt = new Date().toISOString();
+    // The very list held (a catalog read again, unchanged): no new index, no new version.
+    if (before?.source === images && this.isCurrent(remote, connection)) {
+      const list: HeldList = { ...before, fresh: true, fetchedAt };
+      this.hold(key, list);
+      void this.options.cache?.write(remote, project, list.addr, images);
+      return list;
+    }
     const list: HeldList = {
       index: new ImageListIndex(images),
       version: ++this.versions,
       fresh: true,
-      fetchedAt: new Date().toISOString(),
+      fetchedAt,
       addr: this.addrOf(remote) ?? '',
+      source: images,
     };
     // The remote was removed or renamed meanwhile: this answer is nobody's list now.
     if (!this.isCurrent(remote, connection)) return list;
-    const key = keyOf(remote, project);
-    const before = this.held.get(key);
     // The same answer keeps its version: windows on screen stay as they are.
     if (before !== undefined && sameImages(before.index.images, list.index.images))
       list.version = before.version;
@@ -290,6 +302,7 @@ export class ImageLists {
       ...held,
       index: new ImageListIndex(images),
       version: ++this.versions,
+      source: images,
     };
     this.hold(key, list);
     void this.options.cache?.write(remote, project, list.addr, images);
