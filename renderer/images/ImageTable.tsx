@@ -296,7 +296,7 @@ export const ImageTable = memo(function ImageTable({
               );
             return (
               <Row
-                key={image.fingerprint}
+                key={`row-${index}`}
                 row={image}
                 index={index}
                 selected={chosen.has(image.fingerprint) || image.fingerprint === selected}
