@@ -192,6 +192,48 @@ test('follows changes made outside Hangar without a refresh', async ({ page }, t
   );
 });
 
+test('a page that lost its connection catches up on what changed meanwhile', async ({
+  page,
+  browser,
+}, testInfo) => {
+  // The page's sockets, to cut its connection as a dropped network would (a string: the tests
+  // are not typed for the DOM).
+  await page.addInitScript(`
+    window.sockets = [];
+    window.WebSocket = class extends window.WebSocket {
+      constructor(...args) { super(...args); window.sockets.push(this); }
+    };
+  `);
+  await page.goto(url);
+  await expect(bodyRows(page)).toHaveCount(fixtures.length);
+  await page.context().setOffline(true);
+  await page.evaluate('for (const socket of window.sockets) socket.close()');
+  const dir = testInfo.outputPath('images');
+  await mkdir(dir, { recursive: true });
+  const fingerprint = await makeImage(dir, 'while-away');
+  try {
+    // Another window shows it: Hangar sent its event while the first page could not hear it.
+    const other = await browser.newPage();
+    await other.goto(url);
+    await expect(
+      bodyRows(other)
+        .filter({ hasText: fingerprint.slice(0, 12) })
+        .getByRole('gridcell')
+        .first(),
+    ).toHaveText('while-away');
+    await other.close();
+    await expect(bodyRows(page)).toHaveCount(fixtures.length);
+    await page.context().setOffline(false);
+    const row = bodyRows(page).filter({ hasText: fingerprint.slice(0, 12) });
+    await expect(row.getByRole('gridcell').first()).toHaveText('while-away', { timeout: 10_000 });
+    await expect(page.getByRole('status')).toHaveText(
+      `${fixtures.length + 1} of ${fixtures.length + 1} images`,
+    );
+  } finally {
+    await lxc('image', 'delete', fingerprint);
+  }
+});
+
 test('a large project scrolls through a virtualized table', async ({ page }, testInfo) => {
   const count = 80;
   await lxc(

@@ -617,6 +617,11 @@ export type TransportKind = 'ipc' | 'web';
 export type HangarTransport = Facade<'envelope'> & {
   kind: TransportKind;
   subscribe: (listener: EventListener) => Unsubscribe;
+  /**
+   * Called when events may have been missed: the web page's socket was lost and is back, so what
+   * the window shows is read again. IPC loses no events: never called there.
+   */
+  onResync: (callback: () => void) => Unsubscribe;
   /** A file for images.importFiles: its path (IPC), or its bytes sent to the bridge (web). */
   upload: (file: File) => Promise<Envelope<ImportFileRef>>;
   /** Web mode: the browser downloads the export (IPC exports into a folder with images.export). */
@@ -627,6 +632,7 @@ export type HangarTransport = Facade<'envelope'> & {
 export type HangarApi = Facade<'value'> & {
   kind: TransportKind;
   subscribe: (listener: EventListener) => Unsubscribe;
+  onResync: (callback: () => void) => Unsubscribe;
   upload: (file: File) => Promise<ImportFileRef>;
   exportDownload: (input: StreamInput<'images.exportDownload'>) => Promise<null>;
 };

@@ -30,9 +30,13 @@ export function createApi(transport: HangarTransport): HangarApi {
     return value(await perform(input));
   });
   return {
-    ...(facade as unknown as Omit<HangarApi, 'subscribe' | 'kind' | 'upload' | 'exportDownload'>),
+    ...(facade as unknown as Omit<
+      HangarApi,
+      'subscribe' | 'onResync' | 'kind' | 'upload' | 'exportDownload'
+    >),
     kind: transport.kind,
     subscribe: (listener) => transport.subscribe(listener),
+    onResync: (callback) => transport.onResync(callback),
     upload: async (file) => value(await transport.upload(file)),
     exportDownload: async (input) => value(await transport.exportDownload(input)),
   };

@@ -10,6 +10,8 @@ export function createIpcTransport(preload: PreloadApi): HangarTransport {
   return {
     ...preload,
     kind: 'ipc',
+    // Electron's IPC delivers every event while the window lives: nothing to read again.
+    onResync: () => () => undefined,
     upload: (file) => {
       const path = preload.pathForFile?.(file) ?? '';
       return Promise.resolve(

@@ -1,7 +1,8 @@
 /**
  * The web-mode transport: calls and events share one websocket to the
  * loopback bridge (a call is answered in about a millisecond), which
- * reconnects by itself. The bridge's cookie
+ * reconnects by itself (then the window reads again what it shows: events
+ * sent meanwhile are lost). The bridge's cookie
  * carries the token, so nothing secret lives in page script. Files go up as
  * uploads (reserved, then streamed into the import) and exports come down as downloads: the
  * bridge never takes a path on the machine from a page.
@@ -92,6 +93,9 @@ interface Answer {
 
 export function createWebTransport(): HangarTransport {
   const listeners = new Set<EventListener>();
+  const resyncs = new Set<() => void>();
+  /** A socket with listeners was lost: events sent until the next one opens are gone. */
+  let missedEvents = false;
   /** Calls sent (or waiting for the socket to open), by id. */
   const pending = new Map<number, { name: string; resolve: (answer: Envelope<unknown>) => void }>();
   const waiting: string[] = [];
@@ -107,6 +111,10 @@ export function createWebTransport(): HangarTransport {
     opened.addEventListener('open', () => {
       retryDelay = 250;
       for (const frame of waiting.splice(0)) opened.send(frame);
+      if (missedEvents) {
+        missedEvents = false;
+        for (const resync of resyncs) resync();
+      }
     });
     opened.addEventListener('message', (message: MessageEvent<string>) => {
       const parsed = JSON.parse(message.data) as EventMessage | Answer;
@@ -129,6 +137,7 @@ export function createWebTransport(): HangarTransport {
         call.resolve(lost(`Could not call ${call.name}`));
       }
       if (listeners.size === 0) return;
+      missedEvents = true;
       // A call meanwhile may have connected already.
       setTimeout(() => {
         if (socket === undefined) connect();
@@ -149,13 +158,19 @@ export function createWebTransport(): HangarTransport {
 
   const facade = buildFacade(call) as unknown as Omit<
     HangarTransport,
-    'subscribe' | 'kind' | 'upload' | 'exportDownload'
+    'subscribe' | 'onResync' | 'kind' | 'upload' | 'exportDownload'
   >;
   return {
     ...facade,
     kind: 'web',
     upload,
     exportDownload,
+    onResync(callback) {
+      resyncs.add(callback);
+      return () => {
+        resyncs.delete(callback);
+      };
+    },
     subscribe(listener) {
       listeners.add(listener);
       if (socket === undefined) connect();

@@ -81,6 +81,17 @@ export function App() {
     [listChanged, setRemotes, setStatus, updateOperation],
   );
 
+  // The page's connection came back after events were lost: what is shown is read again.
+  useEffect(
+    () =>
+      api.onResync(() => {
+        void loadRemotes();
+        void useOperations.getState().load();
+        useImages.getState().resync();
+      }),
+    [loadRemotes],
+  );
+
   // A new view lists at once; a remote coming back after being unreachable lists again.
   const online = status.state === 'online';
   useEffect(() => {

@@ -46,6 +46,8 @@ interface ImagesState {
   load: (remote: string, project: string) => Promise<void>;
   /** The main process changed a held list. */
   listChanged: (remote: string, project: string, version: number) => void;
+  /** Events may have been missed: the rows and selection on screen are read again. */
+  resync: () => void;
   setFilter: (filter: string) => void;
   setSort: (sort: ImageSort) => void;
   /** The table shows rows `start`..`end`: fetches those it does not have. */
@@ -283,6 +285,15 @@ export const useImages = create<ImagesState>((set, get) => {
         return;
       }
       void query(true, false).then(readSelection);
+    },
+    resync: () => {
+      const { scope, error, loading } = get();
+      if (scope === undefined) return;
+      // A read cut off with the connection is asked again; otherwise the held list is current.
+      if (error !== undefined || loading) {
+        const { remote, project } = scopeParts(scope);
+        void get().load(remote, project);
+      } else void query(true, false).then(readSelection);
     },
     setFilter: (filter) => {
       set({ filter });
