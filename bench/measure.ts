@@ -18,3 +18,9 @@ export function report(name: string, hangar: number, lxc: number): void {
     `${name.padEnd(44)} hangar ${hangar.toFixed(1).padStart(8)} ms   lxc ${lxc.toFixed(1).padStart(8)} ms   ratio ${(hangar / lxc).toFixed(2)}`,
   );
 }
+
+/**
+ * Keystrokes are measured at a fast typist's pace, a key every 100 ms (10 keys a second, about
+ * 120 words a minute): each comes after the previous change was painted.
+ */
+export const KEY_INTERVAL_MS = 100;

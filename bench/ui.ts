@@ -29,14 +29,12 @@ import { plaintextCodec } from '../electron/remotes/identity.js';
 import { createSelfSignedCertificate } from '../electron/tls/certificate.js';
 import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../scripts/simplestreams/server.js';
-import { median, percentile, time } from './measure.js';
+import { KEY_INTERVAL_MS, median, percentile, time } from './measure.js';
 
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10_000);
 const VERSIONS_PER_PRODUCT = 5;
 const RUNS = Number(process.env.BENCH_UI_RUNS ?? 3);
 const KEYSTROKES = 30;
-/** A key every 100 ms: 10 keys a second, about 120 words a minute. */
-const KEY_INTERVAL_MS = 100;
 const TIMEOUT = 300_000;
 const run = promisify(execFile);
 
