@@ -78,13 +78,19 @@ interface Change {
   text: string;
 }
 
+/**
+ * Arms the check, acts, and reads the change once KEY_INTERVAL_MS passed since the act began:
+ * the page is left alone meanwhile (an evaluate would take its main thread during the measure).
+ */
 async function measureChange(
   page: Page,
   kind: 'count' | 'rows',
   act: () => Promise<void>,
 ): Promise<Change> {
   await page.evaluate(`window.__hangarBench.arm(${JSON.stringify(kind)})`);
+  const start = performance.now();
   await act();
+  await idle(start + KEY_INTERVAL_MS - performance.now());
   return page.evaluate<Change>('window.__hangarBench.pending');
 }
 
@@ -178,18 +184,16 @@ try {
         // (A bare digit would not: it matches any fingerprint that contains it.)
         await filter.fill('bench/');
         await page.getByRole('status').filter({ hasText: STATUS }).waitFor();
-        // Typed at a fast typist's pace: a key every KEY_INTERVAL_MS.
-        const paced = async (key: string) => {
-          const start = performance.now();
+        // Typed at a fast typist's pace: a key every KEY_INTERVAL_MS (measureChange waits).
+        const press = async (key: string) => {
           const change = await measureChange(page, 'count', () => page.keyboard.press(key));
           keystrokes.push(change.ms);
-          await idle(start + KEY_INTERVAL_MS - performance.now());
           return change;
         };
         for (const digit of '7319250864') {
-          const narrowed = await paced(digit);
+          const narrowed = await press(digit);
           if (digit === '7') uiFilterCount = narrowed.text;
-          await paced('Backspace');
+          await press('Backspace');
         }
         // Two clicks on each of three columns (ascending, then descending): the first row
         // changes every time, and moving to the next column replaces the sort.
@@ -202,7 +206,6 @@ try {
           const box = await header.boundingBox();
           if (box === null) throw new Error(`The ${name} header is not on screen.`);
           for (let click = 0; click < 2; click++) {
-            await idle(100);
             const sorted = await measureChange(page, 'rows', () =>
               page.mouse.click(box.x + box.width / 2, box.y + box.height / 2),
             );
