@@ -24,3 +24,7 @@ export function report(name: string, hangar: number, lxc: number): void {
  * 120 words a minute): each comes after the previous change was painted.
  */
 export const KEY_INTERVAL_MS = 100;
+
+/** Waits `ms` (nothing when it is zero or less). */
+export const idle = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -24,14 +24,13 @@ import { plaintextCodec } from '../electron/remotes/identity.js';
 import { startWebMode } from '../electron/web.js';
 import { startDaemon } from '../scripts/sandbox/daemon.js';
 import { loadTinyImages } from './load-images.js';
-import { KEY_INTERVAL_MS, median, percentile, time } from './measure.js';
+import { KEY_INTERVAL_MS, idle, median, percentile, time } from './measure.js';
 
 const IMAGES = Number(process.env.SCALE_IMAGES ?? 5000);
 const RUNS = Number(process.env.SCALE_RUNS ?? 3);
 const CONCURRENCY = Number(process.env.SCALE_CONCURRENCY ?? 8);
 const PROJECT = 'scale';
 const STATUS = `${IMAGES} of ${IMAGES} images`;
-const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /**
  * Runs in the page before its scripts (a string: the bench is not typed for the DOM). Records when

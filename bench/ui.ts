@@ -30,7 +30,7 @@ import { plaintextCodec } from '../electron/remotes/identity.js';
 import { createSelfSignedCertificate } from '../electron/tls/certificate.js';
 import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../scripts/simplestreams/server.js';
-import { KEY_INTERVAL_MS, median, percentile, time } from './measure.js';
+import { KEY_INTERVAL_MS, idle, median, percentile, time } from './measure.js';
 
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10_000);
 const VERSIONS_PER_PRODUCT = 5;
@@ -294,8 +294,7 @@ async function typeKeys(page: Page, interval: number): Promise<number[]> {
     await page.keyboard.press(i % 2 === 0 ? 'k' : 'Backspace');
     // Typing, the page is left alone until the next key is due: asking it meanwhile (Playwright's
     // evaluate) would take its main thread in the middle of what is measured.
-    const wait = start + interval - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    await idle(start + interval - performance.now());
     const end = await page.evaluate<number>('window.__hangarStatusChanged');
     latencies.push(end - (await input(page)));
   }
