@@ -354,8 +354,11 @@ export const calls = {
   'projects.list': returns<string[]>()(onRemote),
   /** The server's whole list (scripts and tests); windows use images.load and images.view. */
   'images.list': returns<LxdImage[]>()(inProject),
-  /** Asks the server for the list, holds it, and answers a window of it. */
-  'images.load': returns<ImageView>()(viewQuery),
+  /**
+   * Asks the server for the list, holds it, and answers a window of it. A list LXD's events have
+   * kept current since it was read is answered as held, unless `refresh` (the Refresh button).
+   */
+  'images.load': returns<ImageView>()(viewQuery.extend({ refresh: z.boolean().optional() })),
   /** A window of the list Hangar holds (or kept on disk) without asking the server: painted at once. */
   'images.view': returns<ImageView>()(viewQuery),
   /** The fingerprints of matches `from`..`to` (inclusive) of a filter and sort: Ctrl+A, Shift+click. */

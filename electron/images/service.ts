@@ -45,8 +45,9 @@ export function imageHandlers(
   // Projects where LXD refused a change (403), for images.access.
   const readOnly = new ReadOnlyProjects();
   return {
-    'images.list': async (scope) => [...(await lists.load(scope)).images],
-    'images.load': ({ remote, project, ...query }) => lists.loadView({ remote, project }, query),
+    'images.list': async (scope) => [...(await lists.load(scope, { refresh: true })).images],
+    'images.load': ({ remote, project, refresh, ...query }) =>
+      lists.loadView({ remote, project }, query, { refresh }),
     'images.view': ({ remote, project, ...query }) => lists.view({ remote, project }, query),
     'images.select': ({ remote, project, ...query }) =>
       lists.fingerprints({ remote, project }, query),

@@ -28,6 +28,11 @@ export interface RemoteConnection extends ImageSource {
   readonly status: RemoteStatus;
   connect: () => Promise<void>;
   /**
+   * The events stream that reports this remote's image changes, while it is unbroken (another
+   * object after a reconnection); undefined when none is followed. Absent: the remote sends none.
+   */
+  watching?: () => object | undefined;
+  /**
    * How another LXD server can pull `image` from this remote; undefined when
    * it cannot, because this remote does not listen on the network.
    */

@@ -97,6 +97,10 @@ export class LxdConnection implements ImageSource {
     }
   }
 
+  watching(): object | undefined {
+    return this.current.state === 'online' ? this.events : undefined;
+  }
+
   listImages(project: string | undefined): Promise<LxdImage[]> {
     return this.use((client) => listImages(client, project));
   }
@@ -228,7 +232,8 @@ export class LxdConnection implements ImageSource {
         const action = typeof event.metadata.action === 'string' ? event.metadata.action : '';
         if (!action.startsWith('image-')) return;
         const source = typeof event.metadata.source === 'string' ? event.metadata.source : '';
-        const fingerprint = /^\/1\.0\/images\/([0-9a-f]{64})$/.exec(source)?.[1];
+        // In a project other than default the source ends with `?project=<name>`.
+        const fingerprint = /^\/1\.0\/images\/([0-9a-f]{64})(?:\?|$)/.exec(source)?.[1];
         this.hub.emit('images.changed', {
           remote: this.remote,
           project: event.project ?? 'default',

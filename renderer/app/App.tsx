@@ -46,6 +46,9 @@ export function App() {
   const reload = useCallback(() => {
     if (remote !== undefined) void load(remote, project);
   }, [load, remote, project]);
+  const refresh = useCallback(() => {
+    if (remote !== undefined) void load(remote, project, true);
+  }, [load, remote, project]);
 
   const guard = useEdit((state) => state.guard);
 
@@ -170,7 +173,7 @@ export function App() {
               ) : showInstances ? (
                 <InstancesScreen />
               ) : (
-                <ImagesScreen onRefresh={reload} />
+                <ImagesScreen onRefresh={refresh} />
               )}
             </main>
           )}

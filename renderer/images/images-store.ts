@@ -43,7 +43,11 @@ interface ImagesState {
   access: ImageAccess | undefined;
   /** Images whose source has a newer image: fingerprint → the newer fingerprint. */
   updates: Record<string, string>;
-  load: (remote: string, project: string) => Promise<void>;
+  /**
+   * The kept list at once, then the server's (a list LXD's events kept current is not read
+   * again unless `refresh`: the Refresh button).
+   */
+  load: (remote: string, project: string, refresh?: boolean) => Promise<void>;
   /** The main process changed a held list. */
   listChanged: (remote: string, project: string, version: number) => void;
   /** Events may have been missed: the rows and selection on screen are read again. */
@@ -253,7 +257,7 @@ export const useImages = create<ImagesState>((set, get) => {
     selectedImages: [],
     access: undefined,
     updates: {},
-    load: async (remote, project) => {
+    load: async (remote, project, refresh = false) => {
       const scope = scopeOf(remote, project);
       // The kept list first (painted at once), then the server's answer.
       await enter(remote, project);
@@ -262,7 +266,10 @@ export const useImages = create<ImagesState>((set, get) => {
       const key = queryKey();
       const { selected } = get();
       try {
-        const answer = await api.images.load(viewQuery(selected));
+        const answer = await api.images.load({
+          ...viewQuery(selected),
+          ...(refresh ? { refresh } : {}),
+        });
         if (get().scope !== scope) return;
         set({ loading: false, error: undefined });
         const missed = changedWhileLoading > answer.version;
