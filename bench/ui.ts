@@ -13,9 +13,9 @@
  * Times are measured in the page, from the input event's time stamp to
  * performance.now() at the frame after the status shows "N of N images" and a
  * row is in the grid (a new window: from navigation start). Writes
- * bench-output/ui.json. The services run in this process (createHangar and
- * the web bridge, as `npm start -- --web` wires them), so the RSS reported
- * includes the small Playwright client.
+ * bench-output/ui.json. Hangar runs in its own process, as `npm start -- --web`
+ * runs it (the RSS reported is that process's), and trusts the bench servers'
+ * CA through NODE_EXTRA_CA_CERTS.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -24,13 +24,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_LAUNCH_OPTIONS } from '../e2e/chromium.js';
-import { startBridge } from '../electron/bridge/server.js';
-import { createHangar, type Hangar } from '../electron/hangar.js';
-import { plaintextCodec } from '../electron/remotes/identity.js';
 import { createSelfSignedCertificate } from '../electron/tls/certificate.js';
 import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../scripts/simplestreams/server.js';
 import { KEY_INTERVAL_MS, idle, median, percentile, time } from './measure.js';
+import { startWebProcess, type WebProcess } from './web-process.js';
 
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10_000);
 const VERSIONS_PER_PRODUCT = 5;
@@ -85,30 +83,16 @@ async function lxcClient(name: string): Promise<() => Promise<number>> {
   };
 }
 
-interface Running {
-  hangar: Hangar;
-  url: string;
-  close: () => Promise<void>;
-}
-
-async function startHangar(dataDir: string): Promise<Running> {
-  const env = { LXD_DIR: join(dir, 'no-lxd'), LXD_CONF: join(dir, 'no-lxc'), HOME: dir };
-  const hangar = await createHangar({
-    env,
-    dataDir,
-    secrets: plaintextCodec('benchmark'),
-    extraCa: server.ca,
+/** Hangar in its own process, as `npm start -- --web` runs it, trusting the bench's CA. */
+const startHangar = (dataDir: string): Promise<WebProcess> =>
+  startWebProcess({
+    ...process.env,
+    LXD_DIR: join(dir, 'no-lxd'),
+    LXD_CONF: join(dir, 'no-lxc'),
+    HOME: dir,
+    HANGAR_DATA_DIR: dataDir,
+    NODE_EXTRA_CA_CERTS: caFile,
   });
-  const bridge = await startBridge({ hangar, staticDir: 'dist/renderer' });
-  return {
-    hangar,
-    url: bridge.url,
-    close: async () => {
-      await bridge.close();
-      await hangar.close();
-    },
-  };
-}
 
 /**
  * Installed in every page: `__hangarPainted(min)` resolves with
@@ -208,7 +192,7 @@ const row = (work: string, samples: number[], lxc: number[] | null, goal: string
 
 let memory = { rendererHeapMb: NaN, mainRssMb: NaN };
 let browser: Browser | undefined;
-let running: Running | undefined;
+let running: WebProcess | undefined;
 try {
   console.log(
     `\nUI bench: simplestreams catalog of ${generated.versions} versions on ${server.url}`,
@@ -270,7 +254,7 @@ try {
       } ms   ratio ${entry.ratio === null ? '   –' : entry.ratio.toFixed(2)}   goal ${entry.goal}`,
     );
   console.log(
-    `memory with ${total} rows on screen: renderer JS heap ${memory.rendererHeapMb.toFixed(1)} MB, main-process RSS ${memory.mainRssMb.toFixed(1)} MB (this process: services, bridge and the Playwright client)`,
+    `memory with ${total} rows on screen: renderer JS heap ${memory.rendererHeapMb.toFixed(1)} MB, main-process RSS ${memory.mainRssMb.toFixed(1)} MB (Hangar's web-mode process: services and bridge)`,
   );
   console.log('written to bench-output/ui.json');
 } finally {
@@ -302,7 +286,7 @@ async function typeKeys(page: Page, interval: number): Promise<number[]> {
 }
 
 /** (b)–(e), on a running app whose window lists the catalog. */
-async function measureLoaded(context: BrowserContext, page: Page, app: Running): Promise<void> {
+async function measureLoaded(context: BrowserContext, page: Page, app: WebProcess): Promise<void> {
   // (b) A new window on the running app: from navigation start to painted rows.
   const windows: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -368,6 +352,6 @@ async function measureLoaded(context: BrowserContext, page: Page, app: Running):
   const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
   memory = {
     rendererHeapMb: heap.usedSize / 1e6,
-    mainRssMb: process.memoryUsage().rss / 1e6,
+    mainRssMb: await app.rssMb(),
   };
 }
