@@ -99,5 +99,17 @@ describe('held LXD lists', () => {
     expect(reads).toHaveBeenCalledTimes(3);
     await lists.loadView(scope, query);
     expect(reads).toHaveBeenCalledTimes(3);
+
+    // Past its age, a list is read again however live its stream looks (a remote's connection
+    // can die without a word).
+    const aging = new ImageLists({
+      remotes: { connection: () => connection, list: () => [summary] },
+      hub,
+      watchedMaxAgeMs: 0,
+    });
+    await aging.loadView(scope, query);
+    await aging.loadView(scope, query);
+    aging.close();
+    expect(reads).toHaveBeenCalledTimes(5);
   });
 });

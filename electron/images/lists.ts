@@ -27,6 +27,8 @@ interface HeldList {
   source: readonly LxdImage[];
   /** The remote's events stream, open since before the read: while it lasts, events keep this list current. */
   watched: object | undefined;
+  /** When the read began (Date.now()). */
+  readAt: number;
 }
 
 export interface ImageListsOptions {
@@ -37,6 +39,11 @@ export interface ImageListsOptions {
   maxHeld?: number;
   /** Lifecycle events arriving within this time are applied together. Default 100 ms. */
   batchMs?: number;
+  /**
+   * How long a list kept current by events is answered without a read. Default 10 minutes: a
+   * remote's TCP connection that died silently is found by keepalive within about 12.
+   */
+  watchedMaxAgeMs?: number;
 }
 
 export interface Scope {
@@ -57,11 +64,13 @@ export class ImageLists {
   private versions = 0;
   private readonly maxHeld: number;
   private readonly batchMs: number;
+  private readonly watchedMaxAgeMs: number;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: ImageListsOptions) {
     this.maxHeld = options.maxHeld ?? 8;
     this.batchMs = options.batchMs ?? 100;
+    this.watchedMaxAgeMs = options.watchedMaxAgeMs ?? 10 * 60_000;
     this.unsubscribe = options.hub.subscribe((message) => {
       if (message.event === 'images.changed') {
         const { remote, project, action, fingerprint } = message.payload;
@@ -85,9 +94,9 @@ export class ImageLists {
 
   /**
    * Reads the list from the server and holds it (a read already under way is shared). A list
-   * read in this run and kept current by the remote's unbroken events stream is not read again
-   * unless `refresh` asks: an LXD server spends ~5 ms of CPU per image on a listing (10 s for
-   * 2,000), which every window opened or switched to would cost it.
+   * read lately (watchedMaxAgeMs) and kept current since by the remote's unbroken events stream
+   * is not read again unless `refresh` asks: an LXD server spends ~5 ms of CPU per image on a
+   * listing (10 s for 2,000), which every window opened or switched to would cost it.
    */
   async load(
     { remote, project }: Scope,
@@ -95,7 +104,13 @@ export class ImageLists {
   ): Promise<{ images: readonly LxdImage[]; list: HeldList }> {
     const key = keyOf(remote, project ?? 'default');
     const held = this.held.get(key);
-    if (!refresh && held?.fresh === true && held.watched !== undefined && !this.reading.has(key)) {
+    if (
+      !refresh &&
+      held?.fresh === true &&
+      held.watched !== undefined &&
+      Date.now() - held.readAt < this.watchedMaxAgeMs &&
+      !this.reading.has(key)
+    ) {
       const connection = this.options.remotes.connection(remote);
       if (connection.watching?.() === held.watched) {
         this.hold(key, held);
@@ -197,6 +212,7 @@ export class ImageLists {
       addr,
       source: copy.images,
       watched: undefined,
+      readAt: 0,
     };
     this.hold(key, list);
     return list;
@@ -228,13 +244,14 @@ export class ImageLists {
     const connection = this.options.remotes.connection(remote);
     // Taken before asking: a change after the server's answer then reaches this list as an event.
     const watched = connection.watching?.();
+    const readAt = Date.now();
     const images = await connection.listImages(project);
     const key = keyOf(remote, project);
     const before = this.held.get(key);
     const fetchedAt = new Date().toISOString();
     // The very list held (a catalog read again, unchanged): no new index, no new version.
     if (before?.source === images && this.isCurrent(remote, connection)) {
-      const list: HeldList = { ...before, fresh: true, fetchedAt, watched };
+      const list: HeldList = { ...before, fresh: true, fetchedAt, watched, readAt };
       this.hold(key, list);
       void this.options.cache?.write(remote, project, list.addr, images);
       return list;
@@ -247,6 +264,7 @@ export class ImageLists {
       addr: this.addrOf(remote) ?? '',
       source: images,
       watched,
+      readAt,
     };
     // The remote was removed or renamed meanwhile: this answer is nobody's list now.
     if (!this.isCurrent(remote, connection)) return list;
