@@ -27,7 +27,11 @@ const bodyRows = (page: Page) =>
 const firstCells = async (page: Page) =>
   bodyRows(page).locator('[role=gridcell]:first-child').allInnerTexts();
 
-async function makeImage(dir: string, name: string, project?: string): Promise<string> {
+/** A tiny unified image file with `name` as its description; returns its path and fingerprint. */
+async function writeImage(
+  dir: string,
+  name: string,
+): Promise<{ file: string; fingerprint: string }> {
   const tarball = gzipSync(
     tar([
       {
@@ -39,11 +43,17 @@ async function makeImage(dir: string, name: string, project?: string): Promise<s
   );
   const file = join(dir, `${name}.tar.gz`);
   await writeFile(file, tarball);
+  return { file, fingerprint: createHash('sha256').update(tarball).digest('hex') };
+}
+
+/** Imports an image from outside Hangar, as another LXD client would. */
+async function makeImage(dir: string, name: string, project?: string): Promise<string> {
+  const { file, fingerprint } = await writeImage(dir, name);
   await uploadImage(join(e2eEnv().lxdDir, 'unix.socket'), [file], {
     project,
     aliases: [{ name, description: '' }],
   });
-  return createHash('sha256').update(tarball).digest('hex');
+  return fingerprint;
 }
 
 test('opens on the sandbox images with the columns of lxc image list', async ({ page }) => {
@@ -192,7 +202,7 @@ test('follows changes made outside Hangar without a refresh', async ({ page }, t
   );
 });
 
-test('a page that lost its connection catches up on what changed meanwhile', async ({
+test('a page that lost its connection catches up on what changed meanwhile, and on operations', async ({
   page,
   browser,
 }, testInfo) => {
@@ -211,6 +221,12 @@ test('a page that lost its connection catches up on what changed meanwhile', asy
   const dir = testInfo.outputPath('images');
   await mkdir(dir, { recursive: true });
   const fingerprint = await makeImage(dir, 'while-away');
+  // The other window imports one through Hangar: an operation the first page did not hear of.
+  const imported = await writeImage(dir, 'imported-while-away');
+  const operation = (on: Page) =>
+    on
+      .getByRole('region', { name: 'Operations' })
+      .getByRole('listitem', { name: /^Import imported-while-away/ });
   try {
     // Another window shows it: Hangar sent its event while the first page could not hear it.
     const other = await browser.newPage();
@@ -221,16 +237,25 @@ test('a page that lost its connection catches up on what changed meanwhile', asy
         .getByRole('gridcell')
         .first(),
     ).toHaveText('while-away');
+    await other.getByLabel('Choose image files').setInputFiles(imported.file);
+    await other
+      .getByRole('dialog', { name: 'Import image' })
+      .getByRole('button', { name: 'Import', exact: true })
+      .click();
+    await expect(operation(other)).toContainText('Done', { timeout: 30_000 });
     await other.close();
     await expect(bodyRows(page)).toHaveCount(fixtures.length);
+    await expect(operation(page)).toHaveCount(0);
     await page.context().setOffline(false);
     const row = bodyRows(page).filter({ hasText: fingerprint.slice(0, 12) });
     await expect(row.getByRole('gridcell').first()).toHaveText('while-away', { timeout: 10_000 });
     await expect(page.getByRole('status')).toHaveText(
-      `${fixtures.length + 1} of ${fixtures.length + 1} images`,
+      `${fixtures.length + 2} of ${fixtures.length + 2} images`,
     );
+    await expect(operation(page)).toContainText('Done');
   } finally {
     await lxc('image', 'delete', fingerprint);
+    await lxc('image', 'delete', imported.fingerprint).catch(() => undefined);
   }
 });
 
