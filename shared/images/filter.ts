@@ -108,23 +108,38 @@ function valueMatcher(value: string, ignoreCase: boolean): (candidate: string) =
 
 type FilterableImage = Pick<LxdImage, 'aliases' | 'properties' | StringField>;
 
+/** A `key=value` term on properties: which property names its key matches, and its value test. */
+export interface PropertyTerm {
+  keyMatches: (name: string) => boolean;
+  valueMatches: (value: string) => boolean;
+}
+
+/** The term as a test of properties; undefined for a bare term or one on an image field. */
+export function propertyTerm(term: string): PropertyTerm | undefined {
+  const equals = term.indexOf('=');
+  if (equals < 0) return undefined;
+  const key = term.slice(0, equals);
+  if (isStringField(key) || IMAGE_FIELDS.has(key)) return undefined;
+  return {
+    keyMatches: dotPrefixMatcher(key),
+    valueMatches: valueMatcher(term.slice(equals + 1), false),
+  };
+}
+
 export function compileFilter(terms: string[]): (image: FilterableImage) => boolean {
   const tests = terms.map((term): ((image: FilterableImage) => boolean) => {
+    const property = propertyTerm(term);
+    if (property !== undefined)
+      return (image) =>
+        Object.entries(image.properties).some(
+          ([name, value]) => property.keyMatches(name) && property.valueMatches(value),
+        );
     const equals = term.indexOf('=');
     if (equals >= 0) {
       const key = term.slice(0, equals);
-      const value = term.slice(equals + 1);
-      if (isStringField(key)) {
-        const matches = valueMatcher(value, true);
-        return (image) => matches(image[key]);
-      }
-      if (IMAGE_FIELDS.has(key)) return () => false;
-      const keyMatches = dotPrefixMatcher(key);
-      const matches = valueMatcher(value, false);
-      return (image) =>
-        Object.entries(image.properties).some(
-          ([name, value]) => keyMatches(name) && matches(value),
-        );
+      if (!isStringField(key)) return () => false;
+      const matches = valueMatcher(term.slice(equals + 1), true);
+      return (image) => matches(image[key]);
     }
     return (image) =>
       image.fingerprint.includes(term) || image.aliases.some((alias) => alias.name.includes(term));

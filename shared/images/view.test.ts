@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LxdImage } from '../lxd.js';
+import { filterImages, parseFilter } from './filter.js';
 import { ImageListIndex, LXC_SORT, type ImageSort } from './view.js';
 
 let serial = 0;
@@ -91,6 +92,42 @@ describe('a list indexed for the table', () => {
     expect(aliasesOf(sorted(LXC_SORT, 'Debian'))).toEqual([]);
     // The same filter asked again is the same answer.
     expect(sorted(LXC_SORT, 'os=debian')).toBe(sorted(LXC_SORT, 'os=debian'));
+  });
+
+  it('matches as lxc does: a bare term inside the fingerprint or one alias name (never across two), key=value on fields and properties', () => {
+    const twoAliases = {
+      ...image('ab', 1),
+      aliases: [
+        { name: 'ab', description: '' },
+        { name: 'cd', description: '' },
+      ],
+    };
+    const list = [...all, twoAliases];
+    const both = new ImageListIndex(list);
+    const fingerprintEnd = twoAliases.fingerprint.slice(-3);
+    for (const filter of [
+      'b',
+      'cd',
+      'bc',
+      `${fingerprintEnd}ab`,
+      fingerprintEnd,
+      'b\0c',
+      '"" d',
+      'os=debian 1',
+      'ab cd',
+      'o=debian',
+      'os=deb.*',
+      '"description=Debian 12"',
+      'os=[',
+      'architecture=X86_64',
+      'size=1',
+    ]) {
+      const expected = filterImages(list, parseFilter(filter)).map((entry) => entry.fingerprint);
+      const found = [...both.match(filter, LXC_SORT)].map((at) => both.rows[at]?.fingerprint);
+      expect(found.sort(), filter).toEqual(expected.sort());
+    }
+    expect(both.match('bc', LXC_SORT)).toHaveLength(0);
+    expect(both.match('ab cd', LXC_SORT)).toHaveLength(1);
   });
 
   it('answers a window with the counts, and where an image is among the matches', () => {

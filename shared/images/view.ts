@@ -5,7 +5,7 @@
  * per remote and project; the window only ever receives what it paints.
  */
 import type { LxdImage } from '../lxd.js';
-import { compileFilter, parseFilter } from './filter.js';
+import { compileFilter, parseFilter, propertyTerm } from './filter.js';
 import { compareListRows, toImageRow, type ImageRow } from './format.js';
 
 /** The table's sortable columns, by the row field each sorts on (size and date by magnitude). */
@@ -63,6 +63,16 @@ export interface ImageView {
 }
 
 const CACHED_FILTERS = 8;
+/** Joins a row's fingerprint and alias names: a bare term without it matches the joined text iff it matches one of them. */
+const SEPARATOR = '\0';
+
+/** Drops the least recently used entries past CACHED_FILTERS (a Map iterates oldest first). */
+function trim<V>(cache: Map<string, V>): void {
+  for (const old of cache.keys()) {
+    if (cache.size <= CACHED_FILTERS) break;
+    cache.delete(old);
+  }
+}
 
 /** One list, indexed for filtering, sorting and windows. Immutable: a change makes a new one. */
 export class ImageListIndex {
@@ -72,8 +82,16 @@ export class ImageListIndex {
   readonly withSources: number;
   private readonly positions = new Map<string, number>();
   private readonly orders = new Map<string, Int32Array>();
+  /** Recent filters' matches as masks over the rows, whatever the sort (most recent last). */
+  private readonly masks = new Map<string, Uint8Array>();
   /** Recent filters' matches, by filter then sort (most recent last). */
   private readonly matches = new Map<string, Int32Array>();
+  /** Per row, its fingerprint and alias names joined by SEPARATOR (made on the first bare term). */
+  private searchTexts: string[] | undefined;
+  /** Every property name in the list, once (made on the first `key=value` term). */
+  private propertyNames: string[] | undefined;
+  /** A property's value in each row (undefined where a row has none), made when first filtered on. */
+  private readonly propertyColumns = new Map<string, (string | undefined)[]>();
 
   constructor(images: readonly LxdImage[]) {
     const pairs = images
@@ -104,21 +122,117 @@ export class ImageListIndex {
     const key = `${sort.column}:${sort.desc ? 'desc' : 'asc'}`;
     let order = this.orders.get(key);
     if (order !== undefined) return order;
-    order = Int32Array.from(this.rows.keys());
-    // lxc's order is by ALIAS first: ascending by alias is the order the rows already have.
-    if (key !== 'alias:asc') {
-      const values: (string | number)[] = this.rows.map((row) => row[sort.column]);
-      const sign = sort.desc ? -1 : 1;
-      order.sort((a, b) => {
+    const values: (string | number)[] = this.rows.map((row) => row[sort.column]);
+    if (sort.desc) {
+      // The ascending order read from the end, a run of equal values at a time, each run kept
+      // in lxc's order: linear, where a second sort is not.
+      const ascending = this.order({ column: sort.column, desc: false });
+      order = new Int32Array(ascending.length);
+      let next = 0;
+      let end = ascending.length;
+      while (end > 0) {
+        const value = values[ascending[end - 1] ?? 0];
+        let start = end - 1;
+        while (start > 0 && values[ascending[start - 1] ?? 0] === value) start--;
+        order.set(ascending.subarray(start, end), next);
+        next += end - start;
+        end = start;
+      }
+    } else if (sort.column === 'alias') {
+      // lxc's order is by ALIAS first: ascending by alias is the order the rows already have.
+      order = Int32Array.from(this.rows.keys());
+    } else {
+      // A plain array sorts about twice as fast as a typed one with a comparator.
+      const positions = Array.from(this.rows.keys());
+      positions.sort((a, b) => {
         const left = values[a] ?? '';
         const right = values[b] ?? '';
-        if (left < right) return -sign;
-        if (left > right) return sign;
+        if (left < right) return -1;
+        if (left > right) return 1;
         return a - b;
       });
+      order = Int32Array.from(positions);
     }
     this.orders.set(key, order);
     return order;
+  }
+
+  /** Which rows a filter's terms keep (1), all of them (terms are AND-ed). */
+  private mask(terms: string[]): Uint8Array {
+    const key = JSON.stringify(terms);
+    let mask = this.masks.get(key);
+    if (mask === undefined) {
+      mask = new Uint8Array(this.size).fill(1);
+      for (const term of terms) {
+        // A bare term (lxc: a substring of the fingerprint or of an alias name) is one
+        // includes() per row on its joined text, unless the term holds the separator itself.
+        if (!term.includes('=') && !term.includes(SEPARATOR)) {
+          const texts = (this.searchTexts ??= this.images.map((image) =>
+            [image.fingerprint, ...image.aliases.map((alias) => alias.name)].join(SEPARATOR),
+          ));
+          for (let index = 0; index < mask.length; index++)
+            if (mask[index] === 1 && !(texts[index] ?? '').includes(term)) mask[index] = 0;
+          continue;
+        }
+        // A term on properties: its key is matched against each distinct name once, its value
+        // against each distinct value once, and each row reads the columns of the names that matched.
+        const property = propertyTerm(term);
+        if (property !== undefined) {
+          const columns = this.namesOfProperties()
+            .filter(property.keyMatches)
+            .map((name) => this.propertyColumn(name));
+          const valuesSeen = new Map<string, boolean>();
+          const valueMatches = (value: string) => {
+            let matched = valuesSeen.get(value);
+            if (matched === undefined)
+              valuesSeen.set(value, (matched = property.valueMatches(value)));
+            return matched;
+          };
+          for (let index = 0; index < mask.length; index++) {
+            if (mask[index] !== 1) continue;
+            let kept = false;
+            for (const column of columns) {
+              const value = column[index];
+              if (value !== undefined && valueMatches(value)) {
+                kept = true;
+                break;
+              }
+            }
+            if (!kept) mask[index] = 0;
+          }
+        } else {
+          const matches = compileFilter([term]);
+          for (let index = 0; index < mask.length; index++) {
+            const image = this.images[index];
+            if (mask[index] === 1 && (image === undefined || !matches(image))) mask[index] = 0;
+          }
+        }
+      }
+    } else this.masks.delete(key);
+    this.masks.set(key, mask);
+    trim(this.masks);
+    return mask;
+  }
+
+  private namesOfProperties(): string[] {
+    if (this.propertyNames === undefined) {
+      const names = new Set<string>();
+      for (const image of this.images)
+        for (const name of Object.keys(image.properties)) names.add(name);
+      this.propertyNames = [...names];
+    }
+    return this.propertyNames;
+  }
+
+  private propertyColumn(name: string): (string | undefined)[] {
+    let column = this.propertyColumns.get(name);
+    if (column === undefined) {
+      column = this.images.map((image) =>
+        Object.hasOwn(image.properties, name) ? image.properties[name] : undefined,
+      );
+      this.propertyColumns.set(name, column);
+    }
+    return column;
   }
 
   /** The matching rows' positions, in the sort's order. */
@@ -128,18 +242,11 @@ export class ImageListIndex {
     const key = `${JSON.stringify(terms)}\n${sort.column}:${String(sort.desc)}`;
     let matched = this.matches.get(key);
     if (matched === undefined) {
-      const matches = compileFilter(terms);
-      const keep = new Uint8Array(this.size);
-      this.images.forEach((image, index) => {
-        if (matches(image)) keep[index] = 1;
-      });
-      matched = this.order(sort).filter((index) => keep[index] === 1);
+      const mask = this.mask(terms);
+      matched = this.order(sort).filter((index) => mask[index] === 1);
     } else this.matches.delete(key);
     this.matches.set(key, matched);
-    for (const old of this.matches.keys()) {
-      if (this.matches.size <= CACHED_FILTERS) break;
-      this.matches.delete(old);
-    }
+    trim(this.matches);
     return matched;
   }
 
