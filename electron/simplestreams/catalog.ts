@@ -265,6 +265,8 @@ interface Candidate {
   image: LxdImage;
   /** The product's aliases; undefined when it has none (Go: a nil list). */
   provided: string[] | undefined;
+  /** The same, each as `<alias>/<simplestreams arch>`. */
+  providedWithArch: string[] | undefined;
   /** sortedImages.Less's keys, read once: os, release, variant, serial, architecture. */
   keys: string[];
   /** sort.go's preference for its rootfs type. */
@@ -279,6 +281,7 @@ interface ProductShared {
   architecture: string;
   expiresAt: string;
   provided: string[] | undefined;
+  providedWithArch: string[] | undefined;
   /** "os release_title arch", the start of every description. */
   title: string;
 }
@@ -332,6 +335,7 @@ function imageOf(
       profiles: [],
     },
     provided: shared.provided,
+    providedWithArch: shared.providedWithArch,
     keys,
     typeScore: TYPE_SCORE.get(type) ?? 0,
     wide: keys.some((key) => WIDE.test(key)),
@@ -342,11 +346,14 @@ function imageOf(
 function productImages(product: Product, into: Candidate[]): void {
   const architecture = architectureName(product.arch);
   if (architecture === undefined) return;
+  const provided = product.aliases === '' ? undefined : product.aliases.split(',');
   const shared: ProductShared = {
     product,
     architecture,
     expiresAt: eolDate(product.supportEol),
-    provided: product.aliases === '' ? undefined : product.aliases.split(','),
+    provided,
+    // Made once per product, not once per image (properties.architecture is product.arch).
+    providedWithArch: provided?.map((name) => `${name}/${product.arch}`),
     title: `${product.os} ${product.releaseTitle} ${product.arch}`,
   };
   for (const version of product.versions) {
@@ -429,27 +436,31 @@ interface AliasRecord {
 function applyAliases(candidates: Candidate[], options: CatalogOptions): AliasRecord[] {
   const defaultOs = URL_DEFAULT_OS.find(([prefix]) => options.url.startsWith(prefix))?.[1];
   const trim = defaultOs === undefined ? '' : `${defaultOs}/`;
-  const claimed = new Set<string>();
+  // The names claimed, by type then architecture (a few of those, many names).
+  const claimed = new Map<string, Map<string, Set<string>>>();
   const records: AliasRecord[] = [];
   const claim = (image: LxdImage, alias: string): LxdImageAlias | undefined => {
     const name = trim !== '' && alias.startsWith(trim) ? alias.slice(trim.length) : alias;
-    // Type and architecture never hold NUL: the key is unambiguous.
-    const key = `${name}\0${image.type}\0${image.architecture}`;
-    if (claimed.has(key)) return undefined;
-    claimed.add(key);
+    let byArchitecture = claimed.get(image.type);
+    if (byArchitecture === undefined)
+      claimed.set(image.type, (byArchitecture = new Map<string, Set<string>>()));
+    let names = byArchitecture.get(image.architecture);
+    if (names === undefined) byArchitecture.set(image.architecture, (names = new Set<string>()));
+    if (names.has(name)) return undefined;
+    names.add(name);
     const entry = { name, description: '', target: image.fingerprint, type: image.type };
     records.push({ alias: entry, architecture: image.architecture });
     return { name, description: '' };
   };
-  for (const { image, provided } of candidates) {
-    if (provided === undefined) continue;
-    for (const name of provided) {
+  for (const { image, provided, providedWithArch } of candidates) {
+    if (provided === undefined || providedWithArch === undefined) continue;
+    provided.forEach((name, index) => {
       const short = claim(image, name);
       if (short !== undefined && image.architecture === options.hostArchitecture)
         image.aliases.push(short);
-      const medium = claim(image, `${name}/${image.properties.architecture ?? ''}`);
+      const medium = claim(image, providedWithArch[index] ?? '');
       if (medium !== undefined) image.aliases.push(medium);
-    }
+    });
   }
   return records;
 }
