@@ -27,8 +27,6 @@ interface HeldList {
   source: readonly LxdImage[];
   /** The remote's events stream, open since before the read: while it lasts, events keep this list current. */
   watched: object | undefined;
-  /** When the read began (Date.now()). */
-  readAt: number;
 }
 
 export interface ImageListsOptions {
@@ -108,7 +106,7 @@ export class ImageLists {
       !refresh &&
       held?.fresh === true &&
       held.watched !== undefined &&
-      Date.now() - held.readAt < this.watchedMaxAgeMs &&
+      Date.now() - Date.parse(held.fetchedAt) < this.watchedMaxAgeMs &&
       !this.reading.has(key)
     ) {
       const connection = this.options.remotes.connection(remote);
@@ -212,7 +210,6 @@ export class ImageLists {
       addr,
       source: copy.images,
       watched: undefined,
-      readAt: 0,
     };
     this.hold(key, list);
     return list;
@@ -244,14 +241,13 @@ export class ImageLists {
     const connection = this.options.remotes.connection(remote);
     // Taken before asking: a change after the server's answer then reaches this list as an event.
     const watched = connection.watching?.();
-    const readAt = Date.now();
     const images = await connection.listImages(project);
     const key = keyOf(remote, project);
     const before = this.held.get(key);
     const fetchedAt = new Date().toISOString();
     // The very list held (a catalog read again, unchanged): no new index, no new version.
     if (before?.source === images && this.isCurrent(remote, connection)) {
-      const list: HeldList = { ...before, fresh: true, fetchedAt, watched, readAt };
+      const list: HeldList = { ...before, fresh: true, fetchedAt, watched };
       this.hold(key, list);
       void this.options.cache?.write(remote, project, list.addr, images);
       return list;
@@ -264,7 +260,6 @@ export class ImageLists {
       addr: this.addrOf(remote) ?? '',
       source: images,
       watched,
-      readAt,
     };
     // The remote was removed or renamed meanwhile: this answer is nobody's list now.
     if (!this.isCurrent(remote, connection)) return list;

@@ -260,13 +260,17 @@ function fingerprintOf(meta: ProductItem, root: ProductItem | undefined): string
   }
 }
 
+/** A product alias, and the same as `<alias>/<simplestreams arch>`. */
+interface ProvidedAlias {
+  name: string;
+  withArch: string;
+}
+
 /** An image before applyAliases, with what ordering and aliasing need. */
 interface Candidate {
   image: LxdImage;
-  /** The product's aliases; undefined when it has none (Go: a nil list). */
-  provided: string[] | undefined;
-  /** The same, each as `<alias>/<simplestreams arch>`. */
-  providedWithArch: string[] | undefined;
+  /** The product's aliases, each also as `<alias>/<simplestreams arch>`; undefined when it has none (Go: a nil list). */
+  provided: ProvidedAlias[] | undefined;
   /** sortedImages.Less's keys, read once: os, release, variant, serial, architecture. */
   keys: string[];
   /** sort.go's preference for its rootfs type. */
@@ -280,8 +284,7 @@ interface ProductShared {
   product: Product;
   architecture: string;
   expiresAt: string;
-  provided: string[] | undefined;
-  providedWithArch: string[] | undefined;
+  provided: ProvidedAlias[] | undefined;
   /** "os release_title arch", the start of every description. */
   title: string;
 }
@@ -335,7 +338,6 @@ function imageOf(
       profiles: [],
     },
     provided: shared.provided,
-    providedWithArch: shared.providedWithArch,
     keys,
     typeScore: TYPE_SCORE.get(type) ?? 0,
     wide: keys.some((key) => WIDE.test(key)),
@@ -346,14 +348,15 @@ function imageOf(
 function productImages(product: Product, into: Candidate[]): void {
   const architecture = architectureName(product.arch);
   if (architecture === undefined) return;
-  const provided = product.aliases === '' ? undefined : product.aliases.split(',');
   const shared: ProductShared = {
     product,
     architecture,
     expiresAt: eolDate(product.supportEol),
-    provided,
     // Made once per product, not once per image (properties.architecture is product.arch).
-    providedWithArch: provided?.map((name) => `${name}/${product.arch}`),
+    provided:
+      product.aliases === ''
+        ? undefined
+        : product.aliases.split(',').map((name) => ({ name, withArch: `${name}/${product.arch}` })),
     title: `${product.os} ${product.releaseTitle} ${product.arch}`,
   };
   for (const version of product.versions) {
@@ -452,15 +455,15 @@ function applyAliases(candidates: Candidate[], options: CatalogOptions): AliasRe
     records.push({ alias: entry, architecture: image.architecture });
     return { name, description: '' };
   };
-  for (const { image, provided, providedWithArch } of candidates) {
-    if (provided === undefined || providedWithArch === undefined) continue;
-    provided.forEach((name, index) => {
+  for (const { image, provided } of candidates) {
+    if (provided === undefined) continue;
+    for (const { name, withArch } of provided) {
       const short = claim(image, name);
       if (short !== undefined && image.architecture === options.hostArchitecture)
         image.aliases.push(short);
-      const medium = claim(image, providedWithArch[index] ?? '');
+      const medium = claim(image, withArch);
       if (medium !== undefined) image.aliases.push(medium);
-    });
+    }
   }
   return records;
 }

@@ -266,10 +266,7 @@ export const useImages = create<ImagesState>((set, get) => {
       const key = queryKey();
       const { selected } = get();
       try {
-        const answer = await api.images.load({
-          ...viewQuery(selected),
-          ...(refresh ? { refresh } : {}),
-        });
+        const answer = await api.images.load({ ...viewQuery(selected), refresh });
         if (get().scope !== scope) return;
         set({ loading: false, error: undefined });
         const missed = changedWhileLoading > answer.version;

@@ -160,9 +160,8 @@ export class ImageListIndex {
     return order;
   }
 
-  /** Which rows a filter's terms keep (1), all of them (terms are AND-ed). */
-  private mask(terms: string[]): Uint8Array {
-    const key = JSON.stringify(terms);
+  /** Which rows a filter's terms keep (1), all of them (terms are AND-ed); `key` is the terms as JSON. */
+  private mask(terms: string[], key: string): Uint8Array {
     let mask = this.masks.get(key);
     if (mask === undefined) {
       mask = new Uint8Array(this.size).fill(1);
@@ -242,10 +241,11 @@ export class ImageListIndex {
   match(filter: string, sort: ImageSort): Int32Array {
     const terms = parseFilter(filter);
     if (terms.length === 0) return this.order(sort);
-    const key = `${JSON.stringify(terms)}\n${sort.column}:${String(sort.desc)}`;
+    const filterKey = JSON.stringify(terms);
+    const key = `${filterKey}\n${sort.column}:${String(sort.desc)}`;
     let matched = this.matches.get(key);
     if (matched === undefined) {
-      const mask = this.mask(terms);
+      const mask = this.mask(terms, filterKey);
       matched = this.order(sort).filter((index) => mask[index] === 1);
     } else this.matches.delete(key);
     this.matches.set(key, matched);
