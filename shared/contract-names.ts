@@ -22,6 +22,7 @@ export const callNames = [
   'images.list',
   'images.load',
   'images.view',
+  'images.rows',
   'images.select',
   'images.details',
   'images.get',

@@ -14,6 +14,7 @@ import type { AliasEntry } from './images/changes.js';
 import { PROPERTY_KEY_MAX, PROPERTY_VALUE_MAX } from './images/document.js';
 import type { LxdImage } from './lxd.js';
 import { imageSortColumns, type ImageView } from './images/view.js';
+import { LIST_CHUNK_MAX, type ListChunk } from './images/listed.js';
 import { REMOTE_NAME_PATTERN, REMOTE_NAME_RULE } from './remote-name.js';
 import { publishCompressions } from './instances/publish.js';
 import type { ShareInfo } from './sharing.js';
@@ -361,6 +362,13 @@ export const calls = {
   'images.load': returns<ImageView>()(viewQuery.extend({ refresh: z.boolean().optional() })),
   /** A window of the list Hangar holds (or kept on disk) without asking the server: painted at once. */
   'images.view': returns<ImageView>()(viewQuery),
+  /** A chunk of the held list's compact copy: a window filters and sorts its own copy. */
+  'images.rows': returns<ListChunk>()(
+    inProject.extend({
+      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(LIST_CHUNK_MAX),
+    }),
+  ),
   /** The fingerprints of matches `from`..`to` (inclusive) of a filter and sort: Ctrl+A, Shift+click. */
   'images.select': returns<string[]>()(
     inProject.extend({

@@ -107,6 +107,7 @@ it('no key, certificate, token or password crosses to the renderer', async () =>
       'images.list': { remote: 'renamed' },
       'images.load': { remote: 'renamed', ...view },
       'images.view': { remote: 'renamed', ...view },
+      'images.rows': { remote: 'renamed', offset: 0, limit: 100 },
       'images.select': { remote: 'renamed', filter: '', sort: LXC_SORT, from: 0, to: 10 },
       'images.details': {
         remote: 'renamed',

@@ -9,8 +9,14 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { applyChanges, planChanges, type ImageChange } from '../../shared/images/changes.js';
-import { ImageListIndex, type ImageView, type ImageViewQuery } from '../../shared/images/view.js';
+import {
+  indexImages,
+  type ImageListIndex,
+  type ImageView,
+  type ImageViewQuery,
+} from '../../shared/images/view.js';
 import { HangarError } from '../../shared/errors.js';
+import { encodeChunk, type ListChunk } from '../../shared/images/listed.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import type { EventHub } from '../event-hub.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
@@ -53,6 +59,8 @@ const keyOf = (remote: string, project: string) => `${remote}\n${project}`;
 
 export class ImageLists {
   private readonly held = new Map<string, HeldList>();
+  /** Each held list's compact copy, by chunk (a new version is a new index). */
+  private readonly chunks = new WeakMap<ImageListIndex, Map<string, ListChunk>>();
   /** One server read per list at a time; callers share it. */
   private readonly reading = new Map<string, Promise<HeldList>>();
   /** Changes waiting to be applied, and each list's queue (reads and changes one after another). */
@@ -156,6 +164,23 @@ export class ImageLists {
     return this.answer(list, query);
   }
 
+  /**
+   * Rows `offset`.. of the held list's compact copy, for a window to filter and sort itself;
+   * an empty chunk of version 0 when Hangar holds no list.
+   */
+  async chunk(scope: Scope, offset: number, limit: number): Promise<ListChunk> {
+    const list = await this.kept(scope);
+    if (list === undefined) return { version: 0, total: 0, offset: 0, strings: [], data: [] };
+    // Made once per list and chunk: every window asks for the same ones.
+    let chunks = this.chunks.get(list.index);
+    if (chunks === undefined) this.chunks.set(list.index, (chunks = new Map<string, ListChunk>()));
+    const key = `${offset}:${limit}`;
+    let chunk = chunks.get(key);
+    if (chunk === undefined)
+      chunks.set(key, (chunk = encodeChunk(list.index, list.version, offset, limit)));
+    return chunk;
+  }
+
   /** The fingerprints of the matches from `from` to `to`: what Ctrl+A and Shift+click select. */
   async fingerprints(
     scope: Scope,
@@ -203,7 +228,7 @@ export class ImageLists {
     const now = this.held.get(key);
     if (now !== undefined || copy === null || copy === undefined) return now;
     const list: HeldList = {
-      index: new ImageListIndex(copy.images),
+      index: indexImages(copy.images),
       version: ++this.versions,
       fresh: false,
       fetchedAt: copy.fetchedAt,
@@ -253,7 +278,7 @@ export class ImageLists {
       return list;
     }
     const list: HeldList = {
-      index: new ImageListIndex(images),
+      index: indexImages(images),
       version: ++this.versions,
       fresh: true,
       fetchedAt,
@@ -339,7 +364,7 @@ export class ImageLists {
     const images = applyChanges([...held.index.images], { removed, fetched, aliases });
     const list: HeldList = {
       ...held,
-      index: new ImageListIndex(images),
+      index: indexImages(images),
       version: ++this.versions,
       source: images,
     };

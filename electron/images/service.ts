@@ -24,6 +24,7 @@ export function imageHandlers(
   | 'images.list'
   | 'images.load'
   | 'images.view'
+  | 'images.rows'
   | 'images.select'
   | 'images.details'
   | 'images.get'
@@ -49,6 +50,8 @@ export function imageHandlers(
     'images.load': ({ remote, project, refresh, ...query }) =>
       lists.loadView({ remote, project }, query, { refresh }),
     'images.view': ({ remote, project, ...query }) => lists.view({ remote, project }, query),
+    'images.rows': ({ remote, project, offset, limit }) =>
+      lists.chunk({ remote, project }, offset, limit),
     'images.select': ({ remote, project, ...query }) =>
       lists.fingerprints({ remote, project }, query),
     'images.details': ({ remote, project, fingerprints }) =>

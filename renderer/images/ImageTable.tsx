@@ -1,7 +1,7 @@
 /**
  * The image table: the columns of `lxc image list`, sortable by each,
- * virtualized over rows the main process sends a window at a time (only the
- * rows in view are received and in the DOM), and a keyboard grid: arrows,
+ * virtualized (only the rows in view are in the DOM) over the window of rows
+ * the main process sent or the window's own copy, and a keyboard grid: arrows,
  * Page Up/Down, Home/End move the selection; Shift/Ctrl click and Ctrl+A
  * select several; Delete asks to delete the selection.
  */
@@ -23,6 +23,7 @@ import {
 import type { ImageRow } from '../../shared/images/format';
 import type { ImageSort, ImageSortColumn } from '../../shared/images/view';
 import { useFixedRows } from '../common/use-fixed-rows';
+import type { RowSource } from './images-store';
 
 const column = createColumnHelper<ImageRow>();
 
@@ -108,8 +109,8 @@ const Row = memo(
 interface ImageTableProps {
   /** How many rows match (the table's length). */
   count: number;
-  /** The rows received, by index among the matches. */
-  rows: ReadonlyMap<number, ImageRow>;
+  /** The rows at hand, by index among the matches. */
+  rows: RowSource;
   selected: string | undefined;
   activeIndex: number;
   /** Bumped when the active row should be scrolled into view. */

@@ -1,7 +1,9 @@
 /**
  * The image list on screen. The main process holds every list; this store
- * holds only the rows the table paints (a window of the current filter and
- * sort), the counts, the selection and the selected images' details.
+ * shows the rows the table paints: first a window of the held list (painted
+ * at once), then, from the window's own compact copy (list-copies.ts), every
+ * filter and sort worked out here, in the input's frame. It also holds the
+ * counts, the selection and the selected images' details.
  */
 import { create } from 'zustand';
 import type { ImageAccess } from '../../shared/contract';
@@ -10,6 +12,34 @@ import type { ImageRow } from '../../shared/images/format';
 import { LXC_SORT, type ImageSort, type ImageView } from '../../shared/images/view';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
+import { copyOf, fetchCopy, type ListCopy } from './list-copies';
+
+/** Every match of a filter in a window's copy, in the sort's order. */
+class CopiedRows {
+  constructor(
+    private readonly copy: ListCopy,
+    private readonly matched: Int32Array,
+  ) {}
+
+  get size(): number {
+    return this.matched.length;
+  }
+
+  get(index: number): ImageRow | undefined {
+    const position = this.matched[index];
+    return position === undefined ? undefined : this.copy.rows[position];
+  }
+}
+
+/**
+ * The rows of the current filter and sort, by their index among the matches: those received
+ * from the main process, or every one of the window's copy.
+ */
+export type RowSource = ReadonlyMap<number, ImageRow> | CopiedRows;
+
+/** Resolves after the next frame is drawn. */
+const afterPaint = () =>
+  new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 /** What the latest answer said about the whole list. */
 export type ViewFacts = Omit<ImageView, 'rows' | 'offset' | 'found'>;
@@ -18,8 +48,8 @@ interface ImagesState {
   /** The remote and project on screen. */
   scope: string | undefined;
   view: ViewFacts | undefined;
-  /** The rows received for the current filter, sort and version, by their index among the matches. */
-  rows: ReadonlyMap<number, ImageRow>;
+  /** The rows of the current filter, sort and version. */
+  rows: RowSource;
   /** Set once a list is shown (kept or fresh), so an empty list is told apart from loading. */
   loaded: boolean;
   /** The server is being asked; a kept list on screen is marked as refreshing meanwhile. */
@@ -133,7 +163,7 @@ export const useImages = create<ImagesState>((set, get) => {
     // Versions only grow: an answer about an older list is of no use.
     if (view !== undefined && answer.version < view.version && rowsKey === key) return false;
     const fresh = replace || rowsKey !== key || view?.version !== answer.version;
-    const next = new Map(fresh ? [] : rows);
+    const next = new Map(fresh || rows instanceof CopiedRows ? [] : rows);
     answer.rows.forEach((row, index) => next.set(answer.offset + index, row));
     rowsKey = key;
     const { state, version, fetchedAt, total, matched, withSources, found } = answer;
@@ -146,16 +176,65 @@ export const useImages = create<ImagesState>((set, get) => {
       ...(placed ? { activeIndex: found } : {}),
       ...(placed && scroll ? { scrollRequest: get().scrollRequest + 1 } : {}),
     });
+    if (answer.state === 'fresh') adoptCopy(answer.version);
     return true;
+  };
+
+  /** The window's copy of the list on screen, at the version shown. */
+  const localCopy = (): ListCopy | undefined => {
+    const { scope, view } = get();
+    return scope === undefined || view === undefined ? undefined : copyOf(scope, view.version);
+  };
+
+  /** The current filter and sort, worked out on the copy and shown in the same frame. */
+  const showCopy = (copy: ListCopy, scroll: boolean) => {
+    const { view, filter, sort, selected } = get();
+    if (view === undefined) return;
+    // Answers still awaited are of an older filter or sort.
+    asked += 1;
+    rowsKey = queryKey();
+    const matched = copy.match(filter, sort);
+    const position = selected === undefined ? undefined : copy.positionOf(selected);
+    const found = position === undefined ? -1 : matched.indexOf(position);
+    set({
+      view: { ...view, total: copy.size, matched: matched.length },
+      rows: new CopiedRows(copy, matched),
+      ...(selected === undefined ? {} : { activeIndex: found }),
+      ...(selected !== undefined && scroll ? { scrollRequest: get().scrollRequest + 1 } : {}),
+    });
+  };
+
+  /** Filters and sorts on the copy of a fresh version from now on: fetched when not held. */
+  const adoptCopy = (version: number) => {
+    const { scope } = get();
+    if (scope === undefined) return;
+    const held = copyOf(scope, version);
+    if (held !== undefined) {
+      if (!(get().rows instanceof CopiedRows)) showCopy(held, false);
+      return;
+    }
+    // After the rows on screen are painted: the copy is not what the user waits for.
+    void afterPaint()
+      .then(() => fetchCopy(scope, scopeParts(scope), version))
+      .then((copy) => {
+        // Shown as it is: the rows stay where they are, only their source changes.
+        if (copy !== undefined && get().scope === scope && get().view?.version === version)
+          showCopy(copy, false);
+      });
   };
 
   /**
    * The rows on screen for the current filter and sort (and where the selection is among them,
    * scrolled to when `scroll`: a new filter or sort, a link; not a change made elsewhere).
    */
-  const query = async (replace: boolean, scroll = replace) => {
+  const query = async (replace: boolean, scroll = replace, fromServer = false) => {
     const key = queryKey();
     if (get().scope === undefined) return;
+    const copy = fromServer ? undefined : localCopy();
+    if (copy !== undefined) {
+      showCopy(copy, scroll);
+      return;
+    }
     // Only the newest answer to a changed filter or sort counts; windows while scrolling add up.
     const seq = replace ? ++asked : asked;
     const { selected } = get();
@@ -219,7 +298,7 @@ export const useImages = create<ImagesState>((set, get) => {
     set({
       scope,
       view: undefined,
-      rows: new Map(),
+      rows: new Map<number, ImageRow>(),
       loaded: false,
       error: undefined,
       selected,
@@ -243,7 +322,7 @@ export const useImages = create<ImagesState>((set, get) => {
   return {
     scope: undefined,
     view: undefined,
-    rows: new Map(),
+    rows: new Map<number, ImageRow>(),
     loaded: false,
     loading: false,
     error: undefined,
@@ -274,7 +353,7 @@ export const useImages = create<ImagesState>((set, get) => {
         // A filter typed meanwhile has its own answer coming.
         if (take(key, answer, true, selected, true) && !missed) void readSelection();
         else if (missed || get().view?.version !== answer.version)
-          void query(true, false).then(readSelection);
+          void query(true, false, true).then(readSelection);
         if (answer.withSources > 0) void get().checkUpdates(remote, project);
       } catch (error) {
         if (get().scope !== scope) return;
@@ -288,7 +367,7 @@ export const useImages = create<ImagesState>((set, get) => {
         changedWhileLoading = Math.max(changedWhileLoading, version);
         return;
       }
-      void query(true, false).then(readSelection);
+      void query(true, false, true).then(readSelection);
     },
     resync: () => {
       const { scope, error, loading } = get();
@@ -297,7 +376,7 @@ export const useImages = create<ImagesState>((set, get) => {
       if (error !== undefined || loading) {
         const { remote, project } = scopeParts(scope);
         void get().load(remote, project);
-      } else void query(true, false).then(readSelection);
+      } else void query(true, false, true).then(readSelection);
     },
     setFilter: (filter) => {
       set({ filter });
@@ -310,7 +389,7 @@ export const useImages = create<ImagesState>((set, get) => {
     showRows: (start, end) => {
       visible = { start, end };
       const { rows, view } = get();
-      if (view === undefined) return;
+      if (view === undefined || rows instanceof CopiedRows) return;
       const last = Math.min(end, view.matched - 1);
       for (let index = Math.max(0, start); index <= last; index++) {
         if (!rows.has(index)) {
@@ -346,6 +425,8 @@ export const useImages = create<ImagesState>((set, get) => {
     fingerprints: async (from, to) => {
       const { scope } = get();
       if (scope === undefined || to < from) return [];
+      const copy = localCopy();
+      if (copy !== undefined) return copy.fingerprints(get().filter, get().sort, from, to);
       return api.images.select({ ...base(), from, to });
     },
     checkUpdates: async (remote, project) => {

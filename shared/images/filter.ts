@@ -106,7 +106,10 @@ function valueMatcher(value: string, ignoreCase: boolean): (candidate: string) =
   }
 }
 
-type FilterableImage = Pick<LxdImage, 'aliases' | 'properties' | StringField>;
+/** What lxc's filter reads of an image (alias names only): a list's compact copy has just this. */
+export type FilterableImage = Pick<LxdImage, 'properties' | StringField> & {
+  aliases: readonly { name: string }[];
+};
 
 /** A `key=value` term on properties: which property names its key matches, and its value test. */
 export interface PropertyTerm {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LxdImage } from '../lxd.js';
 import { filterImages, parseFilter } from './filter.js';
-import { ImageListIndex, LXC_SORT, type ImageSort } from './view.js';
+import { indexImages, LXC_SORT, type ImageSort } from './view.js';
 
 let serial = 0;
 const image = (
@@ -37,7 +37,7 @@ const bare1 = image(undefined, 200, { os: 'debian' });
 const bare2 = image(undefined, 200, { os: 'debian' });
 const ubuntu = image('ubuntu/24.04', 100, { os: 'ubuntu' }, '2023-01-01T00:00:00Z');
 const all = [debian, alpine, bare1, bare2, ubuntu];
-const index = new ImageListIndex(all);
+const index = indexImages(all);
 const aliasesOf = (positions: Int32Array) =>
   [...positions].map((position) => index.rows[position]?.alias ?? '?');
 const fingerprintsOf = (positions: Int32Array) =>
@@ -103,7 +103,7 @@ describe('a list indexed for the table', () => {
       ],
     };
     const list = [...all, twoAliases];
-    const both = new ImageListIndex(list);
+    const both = indexImages(list);
     const fingerprintEnd = twoAliases.fingerprint.slice(-3);
     for (const filter of [
       'b',
@@ -179,7 +179,7 @@ describe('a list indexed for the table', () => {
     expect(index.image(alpine.fingerprint)).toBe(alpine);
     expect(index.image('f'.repeat(64))).toBeUndefined();
     expect(index.withSources).toBe(0);
-    const sourced = new ImageListIndex([
+    const sourced = indexImages([
       {
         ...debian,
         update_source: {

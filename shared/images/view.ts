@@ -5,7 +5,7 @@
  * per remote and project; the window only ever receives what it paints.
  */
 import type { LxdImage } from '../lxd.js';
-import { compileFilter, parseFilter, propertyTerm } from './filter.js';
+import { compileFilter, parseFilter, propertyTerm, type FilterableImage } from './filter.js';
 import { compareListRows, toImageRow, type ImageRow } from './format.js';
 
 /** The table's sortable columns, by the row field each sorts on (size and date by magnitude). */
@@ -74,12 +74,27 @@ function trim<V>(cache: Map<string, V>): void {
   }
 }
 
-/** One list, indexed for filtering, sorting and windows. Immutable: a change makes a new one. */
-export class ImageListIndex {
-  /** The images in lxc's order, and their rows. */
-  readonly images: readonly LxdImage[];
-  readonly rows: readonly ImageRow[];
-  readonly withSources: number;
+/** A list of images in lxc's order, indexed: each image's rows made and sorted, and its update sources counted. */
+export function indexImages(images: readonly LxdImage[]): ImageListIndex {
+  const pairs = images
+    .map((image) => ({ image, row: toImageRow(image) }))
+    .sort((a, b) => compareListRows(a.row, b.row));
+  const withSources = images.filter(
+    (image) => image.update_source !== undefined && image.update_source.server !== '',
+  ).length;
+  return new ImageListIndex(
+    pairs.map(({ image }) => image),
+    pairs.map(({ row }) => row),
+    withSources,
+  );
+}
+
+/**
+ * One list, indexed for filtering, sorting and windows. Immutable: a change makes a new one. The
+ * main process indexes whole images; a window indexes its compact copy (shared/images/listed.ts)
+ * with the same code, so both filter and sort alike.
+ */
+export class ImageListIndex<T extends FilterableImage = LxdImage> {
   private readonly positions = new Map<string, number>();
   private readonly orders = new Map<string, Int32Array>();
   /** Recent filters' matches as masks over the rows, whatever the sort (most recent last). */
@@ -93,23 +108,28 @@ export class ImageListIndex {
   /** A property's value in each row (undefined where a row has none), made when first filtered on. */
   private readonly propertyColumns = new Map<string, (string | undefined)[]>();
 
-  constructor(images: readonly LxdImage[]) {
-    const pairs = images
-      .map((image) => ({ image, row: toImageRow(image) }))
-      .sort((a, b) => compareListRows(a.row, b.row));
-    this.images = pairs.map(({ image }) => image);
-    this.rows = pairs.map(({ row }) => row);
+  /**
+   * `images` in lxc's order (`lxc image list`: by their rows' text) and `rows`, theirs;
+   * `withSources`: how many have an update source.
+   */
+  constructor(
+    readonly images: readonly T[],
+    readonly rows: readonly ImageRow[],
+    readonly withSources = 0,
+  ) {
     this.images.forEach((image, index) => this.positions.set(image.fingerprint, index));
-    this.withSources = this.images.filter(
-      (image) => image.update_source !== undefined && image.update_source.server !== '',
-    ).length;
   }
 
   get size(): number {
     return this.rows.length;
   }
 
-  image(fingerprint: string): LxdImage | undefined {
+  /** An image's place in lxc's order (what `match` answers), undefined when not in the list. */
+  positionOf(fingerprint: string): number | undefined {
+    return this.positions.get(fingerprint);
+  }
+
+  image(fingerprint: string): T | undefined {
     const position = this.positions.get(fingerprint);
     return position === undefined ? undefined : this.images[position];
   }
@@ -169,9 +189,7 @@ export class ImageListIndex {
         // A bare term (lxc: a substring of the fingerprint or of an alias name) is one
         // includes() per row on its joined text, unless the term holds the separator itself.
         if (!term.includes('=') && !term.includes(SEPARATOR)) {
-          const texts = (this.searchTexts ??= this.images.map((image) =>
-            [image.fingerprint, ...image.aliases.map((alias) => alias.name)].join(SEPARATOR),
-          ));
+          const texts = this.textsOfRows();
           for (let index = 0; index < mask.length; index++)
             if (mask[index] === 1 && !(texts[index] ?? '').includes(term)) mask[index] = 0;
           continue;
@@ -214,6 +232,21 @@ export class ImageListIndex {
     this.masks.set(key, mask);
     trim(this.masks);
     return mask;
+  }
+
+  /**
+   * Makes now what the first filter of each kind would: a window prepares its copy when it
+   * arrives, so the first key typed does not pay for it.
+   */
+  prepare(): void {
+    this.textsOfRows();
+    this.namesOfProperties();
+  }
+
+  private textsOfRows(): string[] {
+    return (this.searchTexts ??= this.images.map((image) =>
+      [image.fingerprint, ...image.aliases.map((alias) => alias.name)].join(SEPARATOR),
+    ));
   }
 
   private namesOfProperties(): string[] {

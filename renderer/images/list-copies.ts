@@ -1,0 +1,91 @@
+/**
+ * The window's own copies of the lists it shows (shared/images/listed.ts):
+ * fetched in chunks once the main process holds a fresh list, kept for the
+ * last few remotes and projects, so a keystroke's matches and a header
+ * click's order are worked out here and painted in the input's own frame.
+ */
+import { decodeChunk, LIST_CHUNK_MAX, type ListedImage } from '../../shared/images/listed';
+import type { ImageRow } from '../../shared/images/format';
+import { ImageListIndex } from '../../shared/images/view';
+import { api } from '../api/hangar';
+
+export type ListCopy = ImageListIndex<ListedImage>;
+
+/** Copies kept (the least recently used go): a switch back to one of these is filtered at once. */
+const KEPT = 4;
+const copies = new Map<string, { version: number; copy: ListCopy }>();
+const fetching = new Map<string, Promise<ListCopy | undefined>>();
+
+/** The copy of `version` of a scope's list, when the window has it. */
+export function copyOf(scope: string, version: number): ListCopy | undefined {
+  const kept = copies.get(scope);
+  if (kept?.version !== version) return undefined;
+  copies.delete(scope);
+  copies.set(scope, kept);
+  return kept.copy;
+}
+
+/**
+ * Fetches the copy of `version` (one fetch per version at a time); undefined when the main
+ * process holds another version by the time it answers (the caller asks again for that one).
+ */
+export function fetchCopy(
+  scope: string,
+  where: { remote: string; project: string },
+  version: number,
+): Promise<ListCopy | undefined> {
+  const key = `${scope}\n${version}`;
+  let pending = fetching.get(key);
+  if (pending === undefined) {
+    pending = read(where, version).then(
+      (copy) => {
+        fetching.delete(key);
+        if (copy !== undefined) {
+          copies.delete(scope);
+          copies.set(scope, { version, copy });
+          for (const old of copies.keys()) if (copies.size > KEPT) copies.delete(old);
+        }
+        return copy;
+      },
+      () => {
+        fetching.delete(key);
+        return undefined;
+      },
+    );
+    fetching.set(key, pending);
+  }
+  return pending;
+}
+
+async function read(
+  where: { remote: string; project: string },
+  version: number,
+): Promise<ListCopy | undefined> {
+  const first = await api.images.rows({ ...where, offset: 0, limit: LIST_CHUNK_MAX });
+  if (first.version !== version) return undefined;
+  const offsets: number[] = [];
+  for (let offset = LIST_CHUNK_MAX; offset < first.total; offset += LIST_CHUNK_MAX)
+    offsets.push(offset);
+  const images: ListedImage[] = [];
+  const rows: ImageRow[] = [];
+  const take = (part: { images: ListedImage[]; rows: ImageRow[] }) => {
+    for (const image of part.images) images.push(image);
+    for (const row of part.rows) rows.push(row);
+  };
+  // Each chunk is decoded as it arrives (a few ms each), never all in one long task.
+  const rest = offsets.map((offset) =>
+    api.images.rows({ ...where, offset, limit: LIST_CHUNK_MAX }),
+  );
+  take(decodeChunk(first));
+  for (const next of rest) {
+    const chunk = await next;
+    if (chunk.version !== version || chunk.total !== first.total) return undefined;
+    take(decodeChunk(chunk));
+  }
+  if (images.length !== first.total) return undefined;
+  const copy = new ImageListIndex(images, rows);
+  // Its search texts in a task of their own, before the first key needs them.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  copy.prepare();
+  return copy;
+}
