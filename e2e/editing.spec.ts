@@ -256,6 +256,62 @@ test('a change made with lxc meanwhile is a conflict; the draft is reapplied on 
   await expect(values.nth(await rowOf(keys, 'os'))).toHaveValue('Mine');
 });
 
+test("changes made with lxc reach the window's own copy: a filter typed after them matches the list as it is now", async ({
+  page,
+}) => {
+  const id = randomBytes(4).toString('hex');
+  const first = await importImage(local, `${id}a`, [`live/${id}/a`]);
+  // Every call the page makes, the newest list version announced, and the newest copy received.
+  const calls: string[] = [];
+  const versions = { announced: 0, copied: 0 };
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => {
+      const frame = JSON.parse(String(payload)) as { call?: string };
+      if (frame.call !== undefined) calls.push(frame.call);
+    });
+    socket.on('framereceived', ({ payload }) => {
+      const message = JSON.parse(String(payload)) as {
+        event?: string;
+        payload?: { project?: string; version?: number };
+        envelope?: { value?: { strings?: unknown; version?: number } };
+      };
+      if (message.event === 'images.listChanged' && message.payload?.project === project)
+        versions.announced = Math.max(versions.announced, message.payload.version ?? 0);
+      const value = message.envelope?.value;
+      if (value?.strings !== undefined) versions.copied = value.version ?? 0;
+    });
+  });
+  await openProject(page);
+  const filter = page.getByRole('searchbox', { name: 'Filter images' });
+  const status = page.getByRole('status').first();
+  await filter.fill(`live/${id}`);
+  await expect(status).toHaveText(/^1 of \d+ images$/);
+  await expect.poll(() => versions.copied).toBeGreaterThan(0);
+  const copied = versions.copied;
+
+  // Elsewhere: a property changes on one image and another image comes.
+  await local('image', 'set-property', first, 'os', 'Alpine');
+  await importImage(local, `${id}b`, [`live/${id}/b`]);
+  await expect(status).toHaveText(/^2 of \d+ images$/);
+  // The changed list's copy comes; filters are then worked out on it, without a call.
+  await expect
+    .poll(() => versions.copied > copied && versions.copied === versions.announced)
+    .toBe(true);
+  const asked = calls.length;
+  await filter.fill(`live/${id} os=Alpine`);
+  await expect(status).toHaveText(/^1 of \d+ images$/);
+  await expect(
+    grid(page).getByRole('gridcell', { name: `live/${id}/a`, exact: true }),
+  ).toBeVisible();
+  await filter.fill(`live/${id} os=Debian`);
+  await expect(status).toHaveText(/^1 of \d+ images$/);
+  await expect(
+    grid(page).getByRole('gridcell', { name: `live/${id}/b`, exact: true }),
+  ).toBeVisible();
+  const rowCalls = ['images.load', 'images.view', 'images.select', 'images.rows'];
+  expect(calls.slice(asked).filter((call) => rowCalls.includes(call))).toEqual([]);
+});
+
 test('creates, renames, moves and deletes aliases', async ({ page }) => {
   const id = randomBytes(4).toString('hex');
   const first = await importImage(local, `${id}a`, [`alias/${id}/one`]);

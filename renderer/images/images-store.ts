@@ -119,6 +119,11 @@ let rowsKey = '';
 let asked = 0;
 /** The newest list version announced while the server's answer was awaited. */
 let changedWhileLoading = 0;
+/**
+ * The list changed (or events may have been missed) and the server's answer is not in yet: the
+ * copy on hand is of an older list, so filters go to the main process meanwhile.
+ */
+let copyStale = false;
 /** An image to select once its remote and project are shown. */
 let revealing: { scope: string; fingerprint: string } | undefined;
 
@@ -166,6 +171,7 @@ export const useImages = create<ImagesState>((set, get) => {
     const next = new Map(fresh || rows instanceof CopiedRows ? [] : rows);
     answer.rows.forEach((row, index) => next.set(answer.offset + index, row));
     rowsKey = key;
+    copyStale = false;
     const { state, version, fetchedAt, total, matched, withSources, found } = answer;
     // Where the selection is now, when it is still the one asked about (keys move it meanwhile).
     const placed = found !== undefined && get().selected === asked;
@@ -176,14 +182,18 @@ export const useImages = create<ImagesState>((set, get) => {
       ...(placed ? { activeIndex: found } : {}),
       ...(placed && scroll ? { scrollRequest: get().scrollRequest + 1 } : {}),
     });
-    if (answer.state === 'fresh') adoptCopy(answer.version);
+    // A kept list too: it is filtered here while the server is asked again (which can take LXD
+    // seconds), and its copy stays good if the server's answer is the same list.
+    if (answer.state !== 'none') adoptCopy(answer.version);
     return true;
   };
 
   /** The window's copy of the list on screen, at the version shown. */
   const localCopy = (): ListCopy | undefined => {
     const { scope, view } = get();
-    return scope === undefined || view === undefined ? undefined : copyOf(scope, view.version);
+    return scope === undefined || view === undefined || copyStale
+      ? undefined
+      : copyOf(scope, view.version);
   };
 
   /** The current filter and sort, worked out on the copy and shown in the same frame. */
@@ -204,7 +214,7 @@ export const useImages = create<ImagesState>((set, get) => {
     });
   };
 
-  /** Filters and sorts on the copy of a fresh version from now on: fetched when not held. */
+  /** Filters and sorts on the copy of this version from now on: fetched when not held. */
   const adoptCopy = (version: number) => {
     const { scope } = get();
     if (scope === undefined) return;
@@ -293,6 +303,7 @@ export const useImages = create<ImagesState>((set, get) => {
     const selected = revealing?.scope === scope ? revealing.fingerprint : undefined;
     revealing = undefined;
     rowsKey = '';
+    copyStale = false;
     changedWhileLoading = 0;
     visible = { start: 0, end: 40 };
     set({
@@ -362,6 +373,7 @@ export const useImages = create<ImagesState>((set, get) => {
     },
     listChanged: (remote, project, version) => {
       if (get().scope !== scopeOf(remote, project) || get().view?.version === version) return;
+      copyStale = true;
       // The server's answer under way brings this version (or a newer one) itself.
       if (get().loading) {
         changedWhileLoading = Math.max(changedWhileLoading, version);
@@ -372,6 +384,7 @@ export const useImages = create<ImagesState>((set, get) => {
     resync: () => {
       const { scope, error, loading } = get();
       if (scope === undefined) return;
+      copyStale = true;
       // A read cut off with the connection is asked again; otherwise the held list is current.
       if (error !== undefined || loading) {
         const { remote, project } = scopeParts(scope);

@@ -1,12 +1,12 @@
 /**
  * The window's own copies of the lists it shows (shared/images/listed.ts):
- * fetched in chunks once the main process holds a fresh list, kept for the
+ * fetched in chunks once a list is painted (kept or fresh), kept for the
  * last few remotes and projects, so a keystroke's matches and a header
  * click's order are worked out here and painted in the input's own frame.
  */
 import { decodeChunk, LIST_CHUNK_MAX, type ListedImage } from '../../shared/images/listed';
 import type { ImageRow } from '../../shared/images/format';
-import { ImageListIndex } from '../../shared/images/view';
+import { ImageListIndex, imageSortColumns } from '../../shared/images/view';
 import { api } from '../api/hangar';
 
 export type ListCopy = ImageListIndex<ListedImage>;
@@ -44,6 +44,7 @@ export function fetchCopy(
           copies.delete(scope);
           copies.set(scope, { version, copy });
           for (const old of copies.keys()) if (copies.size > KEPT) copies.delete(old);
+          void sortAhead(copy);
         }
         return copy;
       },
@@ -85,7 +86,21 @@ async function read(
   if (images.length !== first.total) return undefined;
   const copy = new ImageListIndex(images, rows);
   // Its search texts in a task of their own, before the first key needs them.
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  await nextTask();
   copy.prepare();
   return copy;
+}
+
+/** A task of its own, after what is waiting (input first). */
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Each column's order, one column a task, while nothing happens: a header click then only reads
+ * it (the other direction is derived in one pass).
+ */
+async function sortAhead(copy: ListCopy): Promise<void> {
+  for (const column of imageSortColumns) {
+    await nextTask();
+    copy.order({ column, desc: false });
+  }
 }
