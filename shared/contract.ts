@@ -353,7 +353,7 @@ export const calls = {
       .strict(),
   ),
   'projects.list': returns<string[]>()(onRemote),
-  /** The server's whole list (scripts and tests); windows use images.load and images.view. */
+  /** The server's whole list (scripts and tests); windows use images.load, images.view and images.rows. */
   'images.list': returns<LxdImage[]>()(inProject),
   /**
    * Asks the server for the list, holds it, and answers a window of it. A list LXD's events have

@@ -1,8 +1,9 @@
 /**
- * A list of images as the table shows it, without sending it: the rows in
- * `lxc image list`'s order, each column's sort order, and the filter's
- * matches, answered as a window of compact rows. The main process holds one
- * per remote and project; the window only ever receives what it paints.
+ * A list of images as the table shows it: the rows in `lxc image list`'s
+ * order, each column's sort order, and the filter's matches, answered as a
+ * window of compact rows. The main process holds one per remote and project
+ * and answers a window's first rows from it; the window then indexes its own
+ * compact copy (listed.ts) with the same class and works out the rest itself.
  */
 import type { LxdImage } from '../lxd.js';
 import { compileFilter, parseFilter, propertyTerm, type FilterableImage } from './filter.js';
