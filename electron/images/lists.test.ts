@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { EventMessage, RemoteSummary } from '../../shared/contract.js';
+import { decodeChunk } from '../../shared/images/listed.js';
 import { LXC_SORT } from '../../shared/images/view.js';
 import { deleteProject } from '../../scripts/sandbox/projects.js';
 import { EventHub } from '../event-hub.js';
@@ -111,5 +112,32 @@ describe('held LXD lists', () => {
     await aging.loadView(scope, query);
     aging.close();
     expect(reads).toHaveBeenCalledTimes(5);
+  });
+
+  it("give a window the compact copy of the version it shows, made once per version, and a changed list's new one", async () => {
+    const shown = await lists.loadView(scope, query);
+    const chunk = await lists.chunk(scope, 0, 100);
+    expect(chunk).toMatchObject({ version: shown.version, total: shown.total, offset: 0 });
+    // Every window asks for the same chunks: the second is the one made for the first.
+    expect(await lists.chunk(scope, 0, 100)).toBe(chunk);
+    expect(decodeChunk(chunk).images.map((image) => image.fingerprint)).toEqual([
+      unified?.fingerprint,
+    ]);
+
+    const changed = nextChange();
+    await lxc('image', 'set-property', unified?.fingerprint ?? '', 'os', 'Copied');
+    await changed;
+    const after = await lists.chunk(scope, 0, 100);
+    expect(after.version).toBeGreaterThan(chunk.version);
+    expect(decodeChunk(after).images[0]?.properties.os).toBe('Copied');
+
+    // No list held (nor kept) for a scope: an empty copy of no version, never another list's.
+    expect(await lists.chunk({ remote: 'local', project: `${project}-none` }, 0, 100)).toEqual({
+      version: 0,
+      total: 0,
+      offset: 0,
+      strings: [],
+      data: [],
+    });
   });
 });
