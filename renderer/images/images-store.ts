@@ -349,8 +349,9 @@ export const useImages = create<ImagesState>((set, get) => {
     updates: {},
     load: async (remote, project, refresh = false) => {
       const scope = scopeOf(remote, project);
-      // The kept list first (painted at once), then the server's answer.
-      await enter(remote, project);
+      // The kept list (painted at once) and the server's list are asked for together: the
+      // server is not kept waiting while a big kept list is read from disk.
+      void enter(remote, project);
       if (get().scope !== scope) return;
       set({ loading: true });
       const key = queryKey();
@@ -359,6 +360,8 @@ export const useImages = create<ImagesState>((set, get) => {
         const answer = await api.images.load({ ...viewQuery(selected), refresh });
         if (get().scope !== scope) return;
         set({ loading: false, error: undefined });
+        // The kept list's answer, when it comes later, is older than this one: it is dropped.
+        if (key === queryKey()) asked += 1;
         const missed = changedWhileLoading > answer.version;
         changedWhileLoading = 0;
         // A filter typed meanwhile has its own answer coming.
