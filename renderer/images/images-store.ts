@@ -218,19 +218,18 @@ export const useImages = create<ImagesState>((set, get) => {
   const adoptCopy = (version: number) => {
     const { scope } = get();
     if (scope === undefined) return;
-    const held = copyOf(scope, version);
-    if (held !== undefined) {
-      if (!(get().rows instanceof CopiedRows)) showCopy(held, false);
-      return;
-    }
+    // The copy of the list shown now, not stale, and once: the rows stay where they are, only
+    // their source changes.
+    const adopt = () => {
+      const copy = localCopy();
+      if (copy !== undefined && !(get().rows instanceof CopiedRows)) showCopy(copy, false);
+    };
+    if (copyOf(scope, version) !== undefined) adopt();
     // After the rows on screen are painted: the copy is not what the user waits for.
-    void afterPaint()
-      .then(() => fetchCopy(scope, scopeParts(scope), version))
-      .then((copy) => {
-        // Shown as it is: the rows stay where they are, only their source changes.
-        if (copy !== undefined && get().scope === scope && get().view?.version === version)
-          showCopy(copy, false);
-      });
+    else
+      void afterPaint()
+        .then(() => fetchCopy(scope, scopeParts(scope), version))
+        .then(adopt);
   };
 
   /**
