@@ -182,7 +182,9 @@ function gzipDecoder(
     wire.trip(failure);
     onError(failure);
   });
-  gunzip.on('data', onData);
+  // Each piece is handed on in a tick of its own: zlib then starts inflating the next piece on
+  // its thread before this one is parsed, rather than after (the two overlap).
+  gunzip.on('data', (data: Buffer) => process.nextTick(onData, data));
   return {
     async write(chunk) {
       if (gunzip.destroyed) return wire.race(Promise.resolve());
