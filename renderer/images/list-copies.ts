@@ -85,9 +85,9 @@ async function read(
   }
   if (images.length !== first.total) return undefined;
   const copy = new ImageListIndex(images, rows);
-  // Its search texts in a task of their own, before the first key needs them.
-  await nextTask();
-  copy.prepare();
+  // Its search texts, a slice a task, before the first key needs them.
+  const steps = copy.preparing();
+  while (steps.next().done !== true) await nextTask();
   return copy;
 }
 

@@ -104,6 +104,9 @@ describe('a list indexed for the table', () => {
     };
     const list = [...all, twoAliases];
     const both = indexImages(list);
+    // Made ahead in slices (as a window does with its copy): the same matches.
+    const prepared = indexImages(list);
+    expect([...prepared.preparing(2)]).toHaveLength(3);
     const fingerprintEnd = twoAliases.fingerprint.slice(-3);
     for (const filter of [
       'b',
@@ -125,6 +128,10 @@ describe('a list indexed for the table', () => {
       const expected = filterImages(list, parseFilter(filter)).map((entry) => entry.fingerprint);
       const found = [...both.match(filter, LXC_SORT)].map((at) => both.rows[at]?.fingerprint);
       expect(found.sort(), filter).toEqual(expected.sort());
+      const ahead = [...prepared.match(filter, LXC_SORT)].map(
+        (at) => prepared.rows[at]?.fingerprint,
+      );
+      expect(ahead.sort(), `${filter} (prepared)`).toEqual(expected.sort());
     }
     expect(both.match('bc', LXC_SORT)).toHaveLength(0);
     expect(both.match('ab cd', LXC_SORT)).toHaveLength(1);
