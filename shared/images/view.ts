@@ -90,15 +90,15 @@ export function indexImages(images: readonly LxdImage[]): ImageListIndex {
   );
 }
 
+/** What a bare term is looked for in: an image's fingerprint and alias names. */
+const searchTextOf = (image: FilterableImage): string =>
+  [image.fingerprint, ...image.aliases.map((alias) => alias.name)].join(SEPARATOR);
+
 /**
  * One list, indexed for filtering, sorting and windows. Immutable: a change makes a new one. The
  * main process indexes whole images; a window indexes its compact copy (shared/images/listed.ts)
  * with the same code, so both filter and sort alike.
  */
-/** What a bare term is looked for in: an image's fingerprint and alias names. */
-const searchTextOf = (image: FilterableImage): string =>
-  [image.fingerprint, ...image.aliases.map((alias) => alias.name)].join(SEPARATOR);
-
 export class ImageListIndex<T extends FilterableImage = LxdImage> {
   private readonly positions = new Map<string, number>();
   private readonly orders = new Map<string, Int32Array>();
