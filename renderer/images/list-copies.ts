@@ -77,6 +77,8 @@ async function read(
   const rest = offsets.map((offset) =>
     api.images.rows({ ...where, offset, limit: LIST_CHUNK_MAX }),
   );
+  // Those not awaited once the read stops early (a new version, a failed chunk) fail unheard.
+  for (const pending of rest) pending.catch(() => undefined);
   take(decodeChunk(first));
   for (const next of rest) {
     const chunk = await next;

@@ -94,6 +94,11 @@ export function indexImages(images: readonly LxdImage[]): ImageListIndex {
 const searchTextOf = (image: FilterableImage): string =>
   [image.fingerprint, ...image.aliases.map((alias) => alias.name)].join(SEPARATOR);
 
+/** Adds every property name of `images` to `names`. */
+function addPropertyNames(images: readonly FilterableImage[], names: Set<string>): void {
+  for (const image of images) for (const name of Object.keys(image.properties)) names.add(name);
+}
+
 /**
  * One list, indexed for filtering, sorting and windows. Immutable: a change makes a new one. The
  * main process indexes whole images; a window indexes its compact copy (shared/images/listed.ts)
@@ -249,10 +254,9 @@ export class ImageListIndex<T extends FilterableImage = LxdImage> {
     const texts: string[] = [];
     const names = new Set<string>();
     for (let start = 0; start < this.images.length; start += slice) {
-      for (const image of this.images.slice(start, start + slice)) {
-        texts.push(searchTextOf(image));
-        for (const name of Object.keys(image.properties)) names.add(name);
-      }
+      const part = this.images.slice(start, start + slice);
+      for (const image of part) texts.push(searchTextOf(image));
+      addPropertyNames(part, names);
       yield;
     }
     this.searchTexts ??= texts;
@@ -266,8 +270,7 @@ export class ImageListIndex<T extends FilterableImage = LxdImage> {
   private namesOfProperties(): string[] {
     if (this.propertyNames === undefined) {
       const names = new Set<string>();
-      for (const image of this.images)
-        for (const name of Object.keys(image.properties)) names.add(name);
+      addPropertyNames(this.images, names);
       this.propertyNames = [...names];
     }
     return this.propertyNames;
