@@ -81,7 +81,10 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
         // The window shows the new catalog next, and adding it just read it: it is indexed while
         // the answer goes out and the window opens (in a later task, so the answer goes first).
         if (added.protocol === 'simplestreams')
-          setImmediate(() => void imageLists.load({ remote: added.name }).catch(() => undefined));
+          setImmediate(() => {
+            if (closing === undefined)
+              void imageLists.load({ remote: added.name }).catch(() => undefined);
+          });
         return added;
       },
       ...imageHandlers(remotes, operations, uploads, imageLists),
