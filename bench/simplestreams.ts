@@ -19,6 +19,7 @@ import { filterImages, parseFilter } from '../shared/images/filter.js';
 import type { LxdImage } from '../shared/lxd.js';
 import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../scripts/simplestreams/server.js';
+import { createSelfSignedCertificate } from '../electron/tls/certificate.js';
 import { median, report, time } from './measure.js';
 
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10_000);
@@ -32,7 +33,20 @@ const generated = generateCatalog({
   products: Math.ceil(VERSIONS / VERSIONS_PER_PRODUCT),
   versionsPerProduct: VERSIONS_PER_PRODUCT,
 });
-const server = await startSimplestreamsServer({ files: generated.files });
+// One certificate for both servers: one CA to trust.
+const identity = await createSelfSignedCertificate({
+  commonName: '127.0.0.1',
+  usage: 'server',
+  hosts: ['127.0.0.1'],
+});
+const server = await startSimplestreamsServer({ files: generated.files, identity });
+/** The same files over a link of LINK_MBIT (a fast home connection), where the download dominates. */
+const LINK_MBIT = 160;
+const linked = await startSimplestreamsServer({
+  files: generated.files,
+  identity,
+  bytesPerSecond: (LINK_MBIT * 1e6) / 8,
+});
 const caFile = join(dir, 'ca.pem');
 await writeFile(caFile, server.ca);
 const productsBytes = [...generated.files.values()].reduce((sum, body) => sum + body.length, 0);
@@ -41,15 +55,11 @@ console.log(
 );
 
 /** A fresh lxc client (its own config and cache) with the bench server as a remote. */
-async function lxcClient(name: string) {
+async function lxcClient(name: string, url = server.url) {
   const env = { ...process.env, LXD_CONF: join(dir, name), SSL_CERT_FILE: caFile };
-  await run(
-    'lxc',
-    ['remote', 'add', 'bench', server.url, '--protocol', 'simplestreams', '--public'],
-    {
-      env,
-    },
-  );
+  await run('lxc', ['remote', 'add', 'bench', url, '--protocol', 'simplestreams', '--public'], {
+    env,
+  });
   return async (...filters: string[]) => {
     const { stdout } = await run(
       'lxc',
@@ -75,32 +85,40 @@ async function list(hangar: Hangar): Promise<LxdImage[]> {
   return envelope.value as LxdImage[];
 }
 
+/** Adds the remote and lists it in a Hangar with nothing cached. */
+async function addAndList(dataDir: string, url: string): Promise<void> {
+  const hangar = await openHangar(dataDir);
+  try {
+    const added = await dispatch(hangar.handlers, 'remotes.add', {
+      protocol: 'simplestreams',
+      name: 'bench',
+      addr: url,
+    });
+    if (!added.ok) throw new Error(added.error.message);
+    await list(hangar);
+  } finally {
+    await hangar.close();
+  }
+}
+
 try {
   const cold = { hangar: [] as number[], lxc: [] as number[] };
+  const overLink = { hangar: [] as number[], lxc: [] as number[] };
   const warm = { hangar: [] as number[], lxc: [] as number[] };
   const filtered = { hangar: [] as number[], lxc: [] as number[] };
   let counts = { hangar: 0, lxc: 0, hangarFiltered: 0, lxcFiltered: 0 };
   for (let i = 0; i < RUNS; i++) {
     // Cold: a new data directory and a new lxc config, so neither side has a cache.
     const dataDir = join(dir, `hangar-${i}`);
-    let hangar = await openHangar(dataDir);
-    cold.hangar.push(
-      await time(async () => {
-        const added = await dispatch(hangar.handlers, 'remotes.add', {
-          protocol: 'simplestreams',
-          name: 'bench',
-          addr: server.url,
-        });
-        if (!added.ok) throw new Error(added.error.message);
-        await list(hangar);
-      }),
-    );
-    await hangar.close();
+    cold.hangar.push(await time(() => addAndList(dataDir, server.url)));
     const lxc = await lxcClient(`lxc-${i}`);
     cold.lxc.push(await time(() => lxc()));
+    overLink.hangar.push(await time(() => addAndList(join(dir, `linked-${i}`), linked.url)));
+    const lxcLinked = await lxcClient(`lxc-linked-${i}`, linked.url);
+    overLink.lxc.push(await time(() => lxcLinked()));
 
     // Warm: Hangar restarted on the same data (its on-disk cache, revalidated); lxc again.
-    hangar = await openHangar(dataDir);
+    const hangar = await openHangar(dataDir);
     let images: LxdImage[] = [];
     warm.hangar.push(
       await time(async () => {
@@ -130,6 +148,11 @@ try {
     await hangar.close();
   }
   report(`catalog cold (${generated.versions} versions)`, median(cold.hangar), median(cold.lxc));
+  report(
+    `catalog cold over a ${LINK_MBIT} Mbit/s link`,
+    median(overLink.hangar),
+    median(overLink.lxc),
+  );
   report('catalog warm (cached)', median(warm.hangar), median(warm.lxc));
   report(`catalog filter ${FILTER.join(' ')}`, median(filtered.hangar), median(filtered.lxc));
   console.log(
@@ -139,5 +162,6 @@ try {
     throw new Error('Hangar and lxc listed different images');
 } finally {
   await server.close();
+  await linked.close();
   await rm(dir, { recursive: true, force: true });
 }

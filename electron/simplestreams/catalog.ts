@@ -10,6 +10,7 @@ import type { ImageType, LxdImage, LxdImageAlias } from '../../shared/lxd.js';
 import { architectureName, architecturePersonalities } from './architectures.js';
 import {
   ShapeError,
+  type JsonObject,
   booleanField,
   integerField,
   member,
@@ -192,17 +193,25 @@ function parseProduct(key: string, value: unknown, at: () => string): Product {
   };
 }
 
+/** The products file's own fields (not its products), as Go decodes them; throws ShapeError. */
+export function checkProductsFile(root: unknown): JsonObject {
+  const file = objectValue(root, () => 'the file');
+  for (const key of ['content_id', 'datatype', 'format', 'license', 'updated'])
+    stringField(file, key, () => '');
+  return file;
+}
+
+/** One product of a products file, `products[key]`; throws ShapeError. */
+export function readProduct(key: string, value: unknown): Product {
+  return parseProduct(key, value, () => member('products', key));
+}
+
 /** Reads an image-downloads products file (e.g. `streams/v1/images.json`). */
 export function parseProducts(text: string | Buffer, source: string): Product[] {
   const json = parseJson(text, source);
   try {
-    const root = objectValue(json, () => 'the file');
-    for (const key of ['content_id', 'datatype', 'format', 'license', 'updated'])
-      stringField(root, key, () => '');
-    const products = objectValue(root.products, () => 'products');
-    return Object.entries(products).map(([key, product]) =>
-      parseProduct(key, product, () => member('products', key)),
-    );
+    const products = objectValue(checkProductsFile(json).products, () => 'products');
+    return Object.entries(products).map(([key, product]) => readProduct(key, product));
   } catch (error) {
     throw shapeFailure(error, 'products file', source);
   }
@@ -267,7 +276,7 @@ interface ProvidedAlias {
 }
 
 /** An image before applyAliases, with what ordering and aliasing need. */
-interface Candidate {
+export interface Candidate {
   image: LxdImage;
   /** The product's aliases, each also as `<alias>/<simplestreams arch>`; undefined when it has none (Go: a nil list). */
   provided: ProvidedAlias[] | undefined;
@@ -345,9 +354,10 @@ function imageOf(
 }
 
 /** Products.ToLXD: one image per `lxd_combined.tar.gz`, one per `lxd.tar.xz` × rootfs pairing. */
-function productImages(product: Product, into: Candidate[]): void {
+export function productImages(product: Product): Candidate[] {
+  const into: Candidate[] = [];
   const architecture = architectureName(product.arch);
-  if (architecture === undefined) return;
+  if (architecture === undefined) return into;
   const shared: ProductShared = {
     product,
     architecture,
@@ -372,6 +382,7 @@ function productImages(product: Product, into: Candidate[]): void {
       for (const root of version.items) if (ROOTFS_TYPES.has(root.ftype)) add(item, root);
     }
   }
+  return into;
 }
 
 /** Go compares strings bytewise (UTF-8 order); JS by UTF-16 unit: they differ past U+FFFF only. */
@@ -491,11 +502,22 @@ function listAliases(records: AliasRecord[], hostArchitecture: string): CatalogA
   return aliases;
 }
 
+/** A products file's images before LXD's order and aliases, product by product. */
+export type FileImages = readonly (readonly Candidate[])[];
+
+export const fileImages = (products: readonly Product[]): FileImages =>
+  products.map((product) => productImages(product));
+
 /** getImages + ListAliases over every products file of the index, in the index's order. */
 export function buildCatalog(productFiles: Product[][], options: CatalogOptions): CatalogContent {
+  return catalogOf(productFiles.map(fileImages), options);
+}
+
+/** buildCatalog, from files whose images were made as they were read (ProductsReader). */
+export function catalogOf(files: readonly FileImages[], options: CatalogOptions): CatalogContent {
   const candidates: Candidate[] = [];
-  for (const products of productFiles)
-    for (const product of products) productImages(product, candidates);
+  for (const file of files)
+    for (const images of file) for (const candidate of images) candidates.push(candidate);
   candidates.sort(compareImages);
   const records = applyAliases(candidates, options);
   return {

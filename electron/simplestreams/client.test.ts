@@ -2,7 +2,16 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  onTestFinished,
+} from 'vitest';
 import { generateCatalog } from '../../scripts/simplestreams/catalog-generator.js';
 import {
   startSimplestreamsServer,
@@ -10,6 +19,7 @@ import {
 } from '../../scripts/simplestreams/server.js';
 import { HangarError } from '../../shared/errors.js';
 import { createSelfSignedCertificate } from '../tls/certificate.js';
+import { buildCatalog, parseProducts } from './catalog.js';
 import { SimplestreamsClient, type Catalog, type SimplestreamsClientOptions } from './client.js';
 
 const INDEX = 'streams/v1/index.json';
@@ -317,6 +327,43 @@ describe('SimplestreamsClient: errors without a cache', () => {
     const error = await failure(client().load());
     expect(error.message).toBe(
       `${server.url}/${IMAGES} answered 404 (Not Found), though streams/v1/index.json lists it.`,
+    );
+  });
+});
+
+describe('SimplestreamsClient: products files read as they arrive', () => {
+  const body = generated.files.get(IMAGES);
+  if (body === undefined) throw new Error('generator output');
+
+  /** A server sending at `bytesPerSecond`: the products file comes in dozens of pieces. */
+  async function slowServer(files: Map<string, Buffer | string>): Promise<SimplestreamsServer> {
+    const slow = await startSimplestreamsServer({ files, bytesPerSecond: body.length * 5 });
+    onTestFinished(() => slow.close());
+    return slow;
+  }
+
+  it('makes the same catalog from a file sent slowly as from the file read whole', async () => {
+    const slow = await slowServer(generated.files);
+    const catalog = await client({ url: slow.url, ca: slow.ca }).load();
+    const whole = buildCatalog([parseProducts(body, IMAGES)], {
+      url: slow.url,
+      hostArchitecture: 'x86_64',
+    });
+    expect(catalog.images).toEqual(whole.images);
+    expect(catalog.aliases).toEqual(whole.aliases);
+    expect(catalog.images.length).toBeGreaterThan(40);
+  });
+
+  it('names the place of a mistake deep in a file sent slowly, as when read whole', async () => {
+    const json = JSON.parse(body.toString()) as { products: Record<string, unknown> };
+    // Keys are os:release:arch:variant, which error paths name in brackets.
+    const last = Object.keys(json.products).at(-1) ?? '';
+    expect(last).toContain(':');
+    json.products[last] = { arch: 64 };
+    const slow = await slowServer(new Map([...generated.files, [IMAGES, JSON.stringify(json)]]));
+    const error = await failure(client({ url: slow.url, ca: slow.ca }).load());
+    expect(error.message).toBe(
+      `${slow.url}/${IMAGES} is not a simplestreams products file: products[${JSON.stringify(last)}].arch is the number 64, expected a string`,
     );
   });
 });

@@ -16,15 +16,18 @@ import { HangarError, type HangarErrorData } from '../../shared/errors.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import {
   INDEX_PATH,
-  buildCatalog,
+  catalogOf,
+  fileImages,
   imageDownloadEntries,
   parseIndex,
   parseProducts,
   type CatalogAlias,
   type CatalogContent,
+  type FileImages,
 } from './catalog.js';
 import { DiskCache, type CachedFileRecord } from './disk-cache.js';
 import { networkFailure } from './network-errors.js';
+import { ProductsReader } from './products-reader.js';
 
 export interface SimplestreamsClientOptions {
   /** Base URL, e.g. https://images.linuxcontainers.org */
@@ -68,6 +71,8 @@ interface FileVersion {
   body: Buffer;
   /** The server sent it (200) rather than confirmed our copy (304). */
   sent: boolean;
+  /** A products file's images, made as its bytes arrived; undefined when it must be read whole. */
+  images?: FileImages | undefined;
 }
 
 interface Remembered {
@@ -258,10 +263,10 @@ export class SimplestreamsClient {
     const versions = [index, ...products];
     const contentKey = versions.map((version) => version.record.sha256).join(',');
     const remembered = this.remembered;
+    // A file sent again unchanged (a server that ignores If-None-Match) was read as it arrived
+    // all the same; the catalog built before is kept, so windows see the same images.
     const content =
-      remembered?.contentKey === contentKey
-        ? remembered.catalog
-        : this.build(products.map((file) => ({ url: file.record.url, body: file.body })));
+      remembered?.contentKey === contentKey ? remembered.catalog : this.build(products);
     // Written after the answer (a cache that cannot be written costs the next offline fallback,
     // not this load); reads of the cache wait for it.
     const writing = this.writing;
@@ -289,9 +294,11 @@ export class SimplestreamsClient {
     return catalog;
   }
 
-  private build(files: { url: string; body: Buffer }[]): CatalogContent {
-    return buildCatalog(
-      files.map((file) => parseProducts(file.body, file.url)),
+  private build(
+    files: { record: CachedFileRecord; body: Buffer; images?: FileImages | undefined }[],
+  ) {
+    return catalogOf(
+      files.map((file) => file.images ?? fileImages(parseProducts(file.body, file.record.url))),
       { url: this.base, hostArchitecture: this.hostArchitecture },
     );
   }
@@ -383,6 +390,7 @@ export class SimplestreamsClient {
   private async readBody(
     url: string,
     response: Dispatcher.ResponseData,
+    reader: ProductsReader | undefined,
   ): Promise<{ body: Buffer; sha256: string }> {
     const limit = this.options.maxFileBytes ?? MAX_FILE_BYTES;
     const tooLarge = () =>
@@ -408,6 +416,7 @@ export class SimplestreamsClient {
         }
         chunks.push(chunk);
         hash.update(chunk);
+        reader?.push(chunk);
       }
     } catch (error) {
       if (error instanceof HangarError) throw error;
@@ -436,7 +445,9 @@ export class SimplestreamsClient {
         { status },
       );
     }
-    const { body, sha256 } = await this.readBody(url, response);
+    // A products file is read as it arrives; the index is small and read whole.
+    const reader = isIndex ? undefined : new ProductsReader();
+    const { body, sha256 } = await this.readBody(url, response, reader);
     const etag = header(response.headers.etag);
     const lastModified = header(response.headers['last-modified']);
     const record: CachedFileRecord = {
@@ -447,7 +458,7 @@ export class SimplestreamsClient {
       sha256,
       size: body.length,
     };
-    return { record, body, sent: true };
+    return { record, body, sent: true, images: reader?.end() };
   }
 
   /** The last catalog read, when the server failed; undefined when there is none. */
@@ -491,9 +502,7 @@ export class SimplestreamsClient {
       for (const file of products)
         if (file === undefined) return undefined;
         else files.push(file);
-      const content = this.build(
-        files.slice(1).map((file) => ({ url: file.record.url, body: file.body })),
-      );
+      const content = this.build(files.slice(1));
       return { files, content };
     } catch {
       return undefined;

@@ -5,7 +5,7 @@
  * offline) to exercise a client's fallbacks.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import {
@@ -33,6 +33,8 @@ export interface SimplestreamsServerOptions {
   identity?: { certificate: string; key: string };
   /** Last-Modified of the initial files. Default: the start time. */
   lastModified?: Date;
+  /** Sends bodies no faster than this, as a network link would (default: as fast as it can). */
+  bytesPerSecond?: number;
 }
 
 export interface SimplestreamsServer {
@@ -87,6 +89,21 @@ function notModified(
   if (typeof since !== 'string') return false;
   const time = Date.parse(since);
   return !Number.isNaN(time) && file.modified * 1000 <= time;
+}
+
+/** Writes `body` at `rate` bytes a second, a slice every few milliseconds. */
+function pace(response: ServerResponse, body: Buffer, rate: number): void {
+  const start = performance.now();
+  let sent = 0;
+  const next = () => {
+    if (response.destroyed) return;
+    const due = Math.min(body.length, Math.ceil(((performance.now() - start) / 1000) * rate));
+    if (due > sent) response.write(body.subarray(sent, due));
+    sent = Math.max(sent, due);
+    if (sent === body.length) response.end();
+    else setTimeout(next, 4);
+  };
+  next();
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -157,7 +174,9 @@ export async function startSimplestreamsServer(
       ...reply.headers,
       ...(reply.body ? { 'Content-Length': reply.body.length } : {}),
     });
-    response.end(sent > 0 ? reply.body : undefined);
+    if (sent > 0 && reply.body !== undefined && options.bytesPerSecond !== undefined)
+      pace(response, reply.body, options.bytesPerSecond);
+    else response.end(sent > 0 ? reply.body : undefined);
   });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
