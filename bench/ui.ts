@@ -8,6 +8,8 @@
  * - switching back to a remote whose list is loaded → painted rows
  * - a keystroke in "Filter images" → count and rows painted (median and p95), each a new
  *   term (a letter, then Backspace), typed at 10 keys a second, and back to back
+ * - scrolling the catalog at a wheel's and a fling's pace: frames drawn without the rows in view
+ *   (0 wanted), and the frames' intervals
  * - the renderer's JS heap and the main process's RSS with the catalog on screen
  *
  * Times are measured in the page, from the input event's time stamp to
@@ -376,7 +378,73 @@ async function measureLoaded(context: BrowserContext, page: Page, app: WebProces
   for (const [work, samples, goal] of keyRows)
     rows.push({ work, lxcMs: null, hangarMs: median(samples), ratio: null, goal, samples });
 
-  // (e) Memory with the catalog on screen.
+  // (e) Scrolling the catalog: 150 frames at a wheel's pace (240 px a frame) and at a fling's
+  // (600 px), each from the top. Per frame: the time since the previous one, and whether the rows
+  // in view were drawn in it (checked in its animation callback, after its scroll events, just
+  // before it is painted).
+  await filter.fill('');
+  await painted(page, allRows);
+  for (const step of [240, 600]) {
+    const scrolled = await page.evaluate<{ intervals: number[]; missing: number }>(
+      `(async () => {
+        const grid = document.querySelector('[role=grid][aria-label=Images]');
+        const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+        grid.scrollTop = 0;
+        await frame();
+        const [headGroup, body] = grid.querySelectorAll('[role=rowgroup]');
+        const head = headGroup.offsetHeight;
+        const height = body.querySelector('[role=row]').offsetHeight;
+        const intervals = [];
+        let missing = 0;
+        let last = await frame();
+        for (let i = 0; i < 150; i++) {
+          grid.scrollTop += ${step};
+          const now = await frame();
+          intervals.push(now - last);
+          last = now;
+          const first = Math.floor(grid.scrollTop / height);
+          const end = Math.floor((grid.scrollTop + grid.clientHeight - head - 1) / height);
+          const drawn = (index) => {
+            const row = grid.querySelector('[role=row][aria-rowindex="' + (index + 2) + '"]');
+            return row !== null && row.textContent !== '';
+          };
+          if (!drawn(first) || !drawn(end)) missing++;
+        }
+        grid.scrollTop = 0;
+        return { intervals, missing };
+      })()`,
+    );
+    const { intervals, missing } = scrolled;
+    rows.push(
+      {
+        work: `scroll ${total} rows, ${step} px a frame: frames without their rows`,
+        lxcMs: null,
+        hangarMs: missing,
+        ratio: null,
+        goal: '0 of 150',
+        samples: [missing],
+      },
+      {
+        work: '  the same, frame interval median',
+        lxcMs: null,
+        hangarMs: median(intervals),
+        ratio: null,
+        goal: '– (60 Hz: 16.7)',
+        samples: intervals,
+      },
+      {
+        work: '  the same, frame interval p95',
+        lxcMs: null,
+        hangarMs: percentile(intervals, 0.95),
+        ratio: null,
+        goal: '–',
+        samples: [percentile(intervals, 0.95)],
+      },
+    );
+  }
+  progress('scrolling measured');
+
+  // (f) Memory with the catalog on screen.
   const cdp = await context.newCDPSession(page);
   await cdp.send('HeapProfiler.collectGarbage');
   const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };

@@ -5,6 +5,7 @@
  * here (a measuring virtualizer walks every row each time the count changes).
  */
 import { useCallback, useLayoutEffect, useState, type RefObject } from 'react';
+import { flushSync } from 'react-dom';
 
 interface Viewport {
   top: number;
@@ -30,12 +31,16 @@ export function useFixedRows(
         height: element.clientHeight,
         head: headRef.current?.offsetHeight ?? 0,
       });
+    // Scroll events come in the frame that paints the new position: the rows coming into view are
+    // drawn now, in this frame (a state update left to React's scheduler painted them a frame
+    // late, so each frame of a fast scroll showed an empty strip at the edge).
+    const scrolled = () => flushSync(update);
     update();
-    element.addEventListener('scroll', update, { passive: true });
+    element.addEventListener('scroll', scrolled, { passive: true });
     const resize = new ResizeObserver(update);
     resize.observe(element);
     return () => {
-      element.removeEventListener('scroll', update);
+      element.removeEventListener('scroll', scrolled);
       resize.disconnect();
     };
   }, [scrollRef, headRef]);

@@ -174,6 +174,9 @@ export const ImageTable = memo(function ImageTable({
   );
   const indexes: number[] = [];
   for (let index = first; index <= last; index++) indexes.push(index);
+  // Rows are keyed by their slot among those drawn, not by index: scrolling, the row leaving the
+  // view is the one coming in with new text, so the DOM is updated in place rather than made anew.
+  const slots = indexes.length;
 
   useEffect(() => {
     onShowRows(first, last);
@@ -288,7 +291,7 @@ export const ImageTable = memo(function ImageTable({
               return (
                 <div
                   role="row"
-                  key={`row-${index}`}
+                  key={`placeholder-${index % slots}`}
                   aria-rowindex={index + 2}
                   aria-busy="true"
                   className="grid-row placeholder"
@@ -297,7 +300,7 @@ export const ImageTable = memo(function ImageTable({
               );
             return (
               <Row
-                key={`row-${index}`}
+                key={`row-${index % slots}`}
                 row={image}
                 index={index}
                 selected={chosen.has(image.fingerprint) || image.fingerprint === selected}
