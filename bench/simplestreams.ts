@@ -40,12 +40,22 @@ const identity = await createSelfSignedCertificate({
   hosts: ['127.0.0.1'],
 });
 const server = await startSimplestreamsServer({ files: generated.files, identity });
-/** The same files over a link of LINK_MBIT (a fast home connection), where the download dominates. */
+/**
+ * The same files over a link of LINK_MBIT (a fast home connection), where the download dominates:
+ * sent as they are, and gzip-encoded to the clients that ask (lxc does), as the public image
+ * servers' nginx sends them.
+ */
 const LINK_MBIT = 160;
 const linked = await startSimplestreamsServer({
   files: generated.files,
   identity,
   bytesPerSecond: (LINK_MBIT * 1e6) / 8,
+});
+const linkedGzip = await startSimplestreamsServer({
+  files: generated.files,
+  identity,
+  bytesPerSecond: (LINK_MBIT * 1e6) / 8,
+  gzip: true,
 });
 const caFile = join(dir, 'ca.pem');
 await writeFile(caFile, server.ca);
@@ -104,6 +114,7 @@ async function addAndList(dataDir: string, url: string): Promise<void> {
 try {
   const cold = { hangar: [] as number[], lxc: [] as number[] };
   const overLink = { hangar: [] as number[], lxc: [] as number[] };
+  const overLinkGzip = { hangar: [] as number[], lxc: [] as number[] };
   const warm = { hangar: [] as number[], lxc: [] as number[] };
   const filtered = { hangar: [] as number[], lxc: [] as number[] };
   let counts = { hangar: 0, lxc: 0, hangarFiltered: 0, lxcFiltered: 0 };
@@ -116,6 +127,9 @@ try {
     overLink.hangar.push(await time(() => addAndList(join(dir, `linked-${i}`), linked.url)));
     const lxcLinked = await lxcClient(`lxc-linked-${i}`, linked.url);
     overLink.lxc.push(await time(() => lxcLinked()));
+    overLinkGzip.hangar.push(await time(() => addAndList(join(dir, `gzip-${i}`), linkedGzip.url)));
+    const lxcGzip = await lxcClient(`lxc-gzip-${i}`, linkedGzip.url);
+    overLinkGzip.lxc.push(await time(() => lxcGzip()));
 
     // Warm: Hangar restarted on the same data (its on-disk cache, revalidated); lxc again.
     const hangar = await openHangar(dataDir);
@@ -153,6 +167,17 @@ try {
     median(overLink.hangar),
     median(overLink.lxc),
   );
+  report(
+    `catalog cold over ${LINK_MBIT} Mbit/s, gzip-encoded`,
+    median(overLinkGzip.hangar),
+    median(overLinkGzip.lxc),
+  );
+  const gzipBytes = linkedGzip.requests
+    .filter((request) => request.gzip)
+    .map((request) => request.bytes);
+  console.log(
+    `gzip: the products file went over the link as ${(Math.max(...gzipBytes) / 1e6).toFixed(1)} MB (${(productsBytes / 1e6).toFixed(1)} MB as it is), to Hangar and to lxc alike (${gzipBytes.length} of ${linkedGzip.requests.length} requests answered gzip-encoded)`,
+  );
   report('catalog warm (cached)', median(warm.hangar), median(warm.lxc));
   report(`catalog filter ${FILTER.join(' ')}`, median(filtered.hangar), median(filtered.lxc));
   console.log(
@@ -163,5 +188,6 @@ try {
 } finally {
   await server.close();
   await linked.close();
+  await linkedGzip.close();
   await rm(dir, { recursive: true, force: true });
 }

@@ -56,7 +56,8 @@ describe('simplestreams catalog: conformance with lxc', () => {
 
   beforeAll(async () => {
     await requireLxc();
-    server = await startSimplestreamsServer({ files: generated.files });
+    // gzip-encoded to those who ask, as the public servers do: both lxc and Hangar ask.
+    server = await startSimplestreamsServer({ files: generated.files, gzip: true });
     dir = await mkdtemp(join(tmpdir(), 'hangar-ss-conformance-'));
     await writeFile(join(dir, 'server.pem'), server.ca);
     const env = {

@@ -369,3 +369,37 @@ describe('SimplestreamsClient: products files read as they arrive', () => {
     );
   });
 });
+
+describe('SimplestreamsClient: gzip-encoded files', () => {
+  it('asks for gzip, as lxc does, and reads a gzip-encoded catalog: the same images, fewer bytes', async () => {
+    const gzipped = await startSimplestreamsServer({ files: generated.files, gzip: true });
+    onTestFinished(() => gzipped.close());
+    const plain = await client().load();
+    const catalog = await client({ url: gzipped.url, ca: gzipped.ca }).load();
+    expect(catalog.images).toEqual(plain.images);
+    expect(catalog.aliases).toEqual(plain.aliases);
+    const sent = gzipped.requests.map(({ path, status, gzip }) => [path, status, gzip]);
+    expect(sent).toEqual([
+      [INDEX, 200, true],
+      [IMAGES, 200, true],
+    ]);
+    const images = gzipped.requests.find((request) => request.path === IMAGES);
+    expect(images?.bytes).toBeLessThan((generated.files.get(IMAGES)?.length ?? 0) / 3);
+  });
+
+  it('revalidates a gzip-encoded file by its weak ETag: 304, nothing sent again', async () => {
+    const gzipped = await startSimplestreamsServer({ files: generated.files, gzip: true });
+    onTestFinished(() => gzipped.close());
+    const ss = client({ url: gzipped.url, ca: gzipped.ca });
+    const first = await ss.load();
+    gzipped.requests.length = 0;
+    const again = await ss.refresh();
+    expect(
+      gzipped.requests.map(({ path, status, conditional }) => [path, status, conditional]),
+    ).toEqual([
+      [INDEX, 304, true],
+      [IMAGES, 304, true],
+    ]);
+    expect(again.images).toBe(first.images);
+  });
+});

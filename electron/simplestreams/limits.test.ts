@@ -13,6 +13,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateCatalog } from '../../scripts/simplestreams/catalog-generator.js';
 import { HangarError } from '../../shared/errors.js';
@@ -91,6 +92,18 @@ function route(request: IncomingMessage, response: ServerResponse): void {
       // Announces more than the limit, sends a little, then nothing: only the announcement tells.
       response.writeHead(200, { 'content-length': String(DEFAULT_LIMIT + 1) });
       response.write('{"format":');
+      return;
+    case 'bad-gzip':
+      response.writeHead(200, { 'content-encoding': 'gzip' }).end('{"format": "not gzip"}');
+      return;
+    case 'gzip-bomb':
+      // 8 MiB of spaces in a few KiB: only the decoded size tells.
+      response
+        .writeHead(200, { 'content-encoding': 'gzip' })
+        .end(gzipSync(Buffer.alloc(8 * 1024 * 1024, ' ')));
+      return;
+    case 'brotli':
+      response.writeHead(200, { 'content-encoding': 'br' }).end('x');
       return;
     case 'error-endless':
       response.writeHead(500, { 'content-type': 'text/html' });
@@ -192,6 +205,27 @@ describe('SimplestreamsClient: response sizes', () => {
     },
     HANG,
   );
+
+  it('measures a gzip-encoded file decoded: a small body that inflates past the limit is cut off', async () => {
+    const error = await failure(client('gzip-bomb', { maxFileBytes: 1024 * 1024 }).load());
+    expect(error.message).toBe(
+      `${httpsUrl}/gzip-bomb/${INDEX} is larger than 1 MiB, the most Hangar reads from a simplestreams server: ${httpsUrl} sent more than any catalog needs.`,
+    );
+  });
+
+  it('says when a gzip-encoded file does not decompress, or comes in an encoding not asked for', async () => {
+    const bad = await failure(client('bad-gzip').load());
+    expect(bad.code).toBe('lxd-error');
+    expect(bad.message).toMatch(
+      new RegExp(
+        `^${httpsUrl.replaceAll('.', '\\.')}/bad-gzip/${INDEX.replaceAll('.', '\\.')} was sent gzip-encoded, but does not decompress \\(.+\\)\\.$`,
+      ),
+    );
+    const brotli = await failure(client('brotli').load());
+    expect(brotli.message).toBe(
+      `${httpsUrl}/brotli/${INDEX} was sent br-encoded, which Hangar did not ask for: it accepts gzip only.`,
+    );
+  });
 
   it(
     'does not wait for the end of an endless error page',

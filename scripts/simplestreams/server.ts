@@ -5,6 +5,7 @@
  * offline) to exercise a client's fallbacks.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,8 +21,10 @@ export interface ServedRequest {
   status: number;
   /** The request carried If-None-Match or If-Modified-Since. */
   conditional: boolean;
-  /** Body bytes sent. */
+  /** Body bytes sent (compressed, when gzip). */
   bytes: number;
+  /** The body was sent gzip-encoded. */
+  gzip: boolean;
 }
 
 /** normal; garbage: every file is HTML; status: every request gets `failStatus`. */
@@ -35,6 +38,11 @@ export interface SimplestreamsServerOptions {
   lastModified?: Date;
   /** Sends bodies no faster than this, as a network link would (default: as fast as it can). */
   bytesPerSecond?: number;
+  /**
+   * Sends files gzip-encoded to clients that accept it, as the public image servers' nginx does
+   * (at its default level, 1). Default: never.
+   */
+  gzip?: boolean;
 }
 
 export interface SimplestreamsServer {
@@ -59,13 +67,25 @@ interface Reply {
   status: number;
   body?: Buffer;
   headers?: Record<string, string>;
+  gzip?: boolean;
 }
 
 interface Served {
   body: Buffer;
+  /** The body gzip-encoded, made when first asked for. */
+  gzipped?: Buffer;
   etag: string;
   /** Whole seconds: HTTP dates have no finer resolution. */
   modified: number;
+}
+
+/** Accept-Encoding names gzip (or *) without q=0. */
+function acceptsGzip(header: string | undefined): boolean {
+  return (header ?? '').split(',').some((part) => {
+    const [name = '', ...params] = part.split(';').map((piece) => piece.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    return (name === 'gzip' || name === '*') && (q === undefined || Number(q.slice(2)) > 0);
+  });
 }
 
 const GARBAGE = Buffer.from('<html><body>Welcome to nginx!</body></html>\n');
@@ -148,6 +168,20 @@ export async function startSimplestreamsServer(
       'Cache-Control': 'max-age=0',
     };
     if (notModified(request, file)) return { status: 304, headers };
+    if (options.gzip === true && acceptsGzip(request.headers['accept-encoding']))
+      return {
+        status: 200,
+        body: (file.gzipped ??= gzipSync(file.body, { level: 1 })),
+        headers: {
+          ...headers,
+          // nginx weakens the ETag of what it compresses.
+          ETag: `W/${file.etag}`,
+          'Content-Type': 'application/octet-stream',
+          'Content-Encoding': 'gzip',
+          Vary: 'Accept-Encoding',
+        },
+        gzip: true,
+      };
     return {
       status: 200,
       body: file.body,
@@ -169,6 +203,7 @@ export async function startSimplestreamsServer(
       status: reply.status,
       conditional,
       bytes: sent,
+      gzip: reply.gzip === true,
     });
     response.writeHead(reply.status, {
       ...reply.headers,
