@@ -17,7 +17,7 @@
  * Hangar and lxc (LXD 5.0 drops images from a listing when its database is
  * slow). Prints ratios and goals; writes bench-output/scale.json.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -103,6 +103,23 @@ interface Typed {
   sortStates: string[];
   /** The status after typing "bench/7". */
   filterCount: string;
+}
+
+/** What the window showed and whether LXD still answered, when a measure could not be taken. */
+async function explain(page: Page): Promise<void> {
+  const shown = await page
+    .locator('main')
+    .first()
+    .innerText()
+    .catch((error: unknown) => `(unreadable: ${String(error)})`);
+  const answering = await daemon.lxc(['query', '/1.0']).then(
+    () => 'answers',
+    (error: unknown) => `does not answer (${String(error).split('\n')[0]})`,
+  );
+  const log = await readFile(join(daemon.dir, 'lxd.log'), 'utf8').catch(() => '');
+  console.log(
+    `The window showed:\n${shown.slice(0, 1500)}\nLXD ${answering}. The end of its log:\n${log.split('\n').slice(-8).join('\n')}`,
+  );
 }
 
 /** Filter keystrokes, then header clicks, on a page listing the project. */
@@ -234,10 +251,15 @@ try {
 
       // The first open types while LXD still answers Hangar's refresh of the list kept on disk
       // (LXD then spends a core on it for seconds); the last, once the list is fresh.
-      if (i === 0) refreshing = await typeAndSort(page);
-      if (i === RUNS - 1) {
-        await page.getByText('Refreshing…').waitFor({ state: 'hidden', timeout: 300_000 });
-        fresh = await typeAndSort(page);
+      try {
+        if (i === 0) refreshing = await typeAndSort(page);
+        if (i === RUNS - 1) {
+          await page.getByText('Refreshing…').waitFor({ state: 'hidden', timeout: 300_000 });
+          fresh = await typeAndSort(page);
+        }
+      } catch (error) {
+        await explain(page);
+        throw error;
       }
       await context.close();
     }
