@@ -47,6 +47,8 @@ interface Row {
   ratio: number | null;
   goal: string;
   samples: number[];
+  /** What hangarMs counts when it is not milliseconds. */
+  unit?: string;
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'hangar-bench-ui-'));
@@ -263,7 +265,7 @@ try {
   console.log('');
   for (const entry of rows)
     console.log(
-      `${entry.work.padEnd(52)} hangar ${entry.hangarMs.toFixed(1).padStart(8)} ms   lxc ${
+      `${entry.work.padEnd(52)} hangar ${entry.hangarMs.toFixed(entry.unit === undefined ? 1 : 0).padStart(8)} ${entry.unit ?? 'ms'}   lxc ${
         entry.lxcMs === null ? '       –' : entry.lxcMs.toFixed(1).padStart(8)
       } ms   ratio ${entry.ratio === null ? '   –' : entry.ratio.toFixed(2)}   goal ${entry.goal}`,
     );
@@ -423,6 +425,7 @@ async function measureLoaded(context: BrowserContext, page: Page, app: WebProces
         ratio: null,
         goal: '0 of 150',
         samples: [missing],
+        unit: 'frames',
       },
       {
         work: '  the same, frame interval median',
