@@ -130,9 +130,7 @@ export class ProductsReader {
       }
       switch (step) {
         case 'start':
-          if (byte === OPEN_BRACE) this.step = 'memberOrEnd';
-          else this.fail();
-          this.at++;
+          this.expect(byte, OPEN_BRACE, 'memberOrEnd');
           break;
         case 'memberOrEnd':
         case 'member':
@@ -145,9 +143,7 @@ export class ProductsReader {
           else this.fail();
           break;
         case 'colon':
-          if (byte === COLON) this.step = 'value';
-          else this.fail();
-          this.at++;
+          this.expect(byte, COLON, 'value');
           break;
         case 'value':
           if (!this.inProducts && this.key === 'products' && byte === OPEN_BRACE) {
@@ -165,16 +161,24 @@ export class ProductsReader {
           }
           break;
         case 'next':
-          if (byte === COMMA) this.step = 'member';
-          else if (byte === CLOSE_BRACE) this.closeObject();
-          else this.fail();
-          if (byte === COMMA) this.at++;
+          if (byte === CLOSE_BRACE) this.closeObject();
+          else this.expect(byte, COMMA, 'member');
           break;
         case 'end':
           this.fail();
           break;
       }
     }
+  }
+
+  /** The outline's next byte must be `wanted`; past it, the scan is at `next`. */
+  private expect(byte: number, wanted: number, next: Step): void {
+    if (byte !== wanted) {
+      this.fail();
+      return;
+    }
+    this.step = next;
+    this.at++;
   }
 
   private closeObject(): void {
