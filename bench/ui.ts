@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_LAUNCH_OPTIONS } from '../e2e/chromium.js';
+import { scrollFramesScript, type ScrolledFrames } from '../e2e/scroll-frames.js';
 import { createSelfSignedCertificate } from '../electron/tls/certificate.js';
 import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../scripts/simplestreams/server.js';
@@ -387,36 +388,10 @@ async function measureLoaded(context: BrowserContext, page: Page, app: WebProces
   await filter.fill('');
   await painted(page, allRows);
   for (const step of [240, 600]) {
-    const scrolled = await page.evaluate<{ intervals: number[]; missing: number }>(
-      `(async () => {
-        const grid = document.querySelector('[role=grid][aria-label=Images]');
-        const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-        grid.scrollTop = 0;
-        await frame();
-        const [headGroup, body] = grid.querySelectorAll('[role=rowgroup]');
-        const head = headGroup.offsetHeight;
-        const height = body.querySelector('[role=row]').offsetHeight;
-        const intervals = [];
-        let missing = 0;
-        let last = await frame();
-        for (let i = 0; i < 150; i++) {
-          grid.scrollTop += ${step};
-          const now = await frame();
-          intervals.push(now - last);
-          last = now;
-          const first = Math.floor(grid.scrollTop / height);
-          const end = Math.floor((grid.scrollTop + grid.clientHeight - head - 1) / height);
-          const drawn = (index) => {
-            const row = grid.querySelector('[role=row][aria-rowindex="' + (index + 2) + '"]');
-            return row !== null && row.textContent !== '';
-          };
-          if (!drawn(first) || !drawn(end)) missing++;
-        }
-        grid.scrollTop = 0;
-        return { intervals, missing };
-      })()`,
+    const { intervals, withoutRows } = await page.evaluate<ScrolledFrames>(
+      scrollFramesScript(step, 150),
     );
-    const { intervals, missing } = scrolled;
+    const missing = withoutRows.length;
     rows.push(
       {
         work: `scroll ${total} rows, ${step} px a frame: frames without their rows`,

@@ -17,6 +17,7 @@ import {
 } from '../scripts/simplestreams/server.js';
 import { filterImages, parseFilter } from '../shared/images/filter.js';
 import { LIST_CHUNK_MAX } from '../shared/images/listed.js';
+import { scrollFramesScript, type ScrolledFrames } from './scroll-frames.js';
 import { startWebMode, type RunningWebMode } from './web-mode.js';
 
 const PRODUCTS_PATH = 'streams/v1/images.json';
@@ -142,28 +143,8 @@ test('thousands of images: the page receives the rows it shows, then a compact c
 
   // Scrolled fast (30 frames of 600 px), each frame draws the rows it brings into view: none
   // waits for the next frame, which would show an empty strip at the edge.
-  const missing = await page.evaluate<number[]>(`(async () => {
-    const grid = document.querySelector('[role=grid][aria-label=Images]');
-    const head = grid.querySelector('[role=rowgroup]').offsetHeight;
-    const height = grid.querySelector('[role=row][aria-rowindex="2"]').offsetHeight;
-    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-    const missing = [];
-    await frame();
-    for (let step = 0; step < 30; step++) {
-      grid.scrollTop += 600;
-      // The frame's animation callbacks run after its scroll events, just before it is drawn.
-      await frame();
-      const first = Math.floor(grid.scrollTop / height);
-      const last = Math.floor((grid.scrollTop + grid.clientHeight - head - 1) / height);
-      for (const index of [first, last]) {
-        const row = grid.querySelector('[role=row][aria-rowindex="' + (index + 2) + '"]');
-        if (row === null || row.textContent === '') missing.push(index);
-      }
-    }
-    grid.scrollTop = 0;
-    return missing;
-  })()`);
-  expect(missing).toEqual([]);
+  const scrolled = await page.evaluate<ScrolledFrames>(scrollFramesScript(600, 30));
+  expect(scrolled.withoutRows).toEqual([]);
 
   // The keyboard reaches the last row, fetched when it comes into view.
   await firstRow.click();
