@@ -105,7 +105,8 @@ function addPropertyNames(images: readonly FilterableImage[], names: Set<string>
  * with the same code, so both filter and sort alike.
  */
 export class ImageListIndex<T extends FilterableImage = LxdImage> {
-  private readonly positions = new Map<string, number>();
+  /** Each image's place, by fingerprint: made when first asked (a new list's first window does not). */
+  private positionMap: Map<string, number> | undefined;
   private readonly orders = new Map<string, Int32Array>();
   /** Recent filters' matches as masks over the rows, whatever the sort (most recent last). */
   private readonly masks = new Map<string, Uint8Array>();
@@ -126,8 +127,15 @@ export class ImageListIndex<T extends FilterableImage = LxdImage> {
     readonly images: readonly T[],
     readonly rows: readonly ImageRow[],
     readonly withSources = 0,
-  ) {
-    this.images.forEach((image, index) => this.positions.set(image.fingerprint, index));
+  ) {}
+
+  private get positions(): Map<string, number> {
+    if (this.positionMap === undefined) {
+      const positions = new Map<string, number>();
+      this.images.forEach((image, index) => positions.set(image.fingerprint, index));
+      this.positionMap = positions;
+    }
+    return this.positionMap;
   }
 
   get size(): number {
