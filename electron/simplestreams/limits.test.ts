@@ -102,6 +102,20 @@ function route(request: IncomingMessage, response: ServerResponse): void {
         .writeHead(200, { 'content-encoding': 'gzip' })
         .end(gzipSync(Buffer.alloc(8 * 1024 * 1024, ' ')));
       return;
+    case 'cut':
+      // Announces a whole file, sends its first bytes, then drops the connection.
+      response.writeHead(200, { 'content-length': '4096' });
+      response.write('{"format": "products:1.0", "products": {', () => response.socket?.destroy());
+      return;
+    case 'cut-gzip': {
+      const whole = gzipSync(Buffer.alloc(64 * 1024, ' '));
+      response.writeHead(200, {
+        'content-encoding': 'gzip',
+        'content-length': String(whole.length),
+      });
+      response.write(whole.subarray(0, whole.length >> 1), () => response.socket?.destroy());
+      return;
+    }
     case 'brotli':
       response.writeHead(200, { 'content-encoding': 'br' }).end('x');
       return;
@@ -226,6 +240,16 @@ describe('SimplestreamsClient: response sizes', () => {
       `${httpsUrl}/brotli/${INDEX} was sent br-encoded, which Hangar did not ask for: it accepts gzip only.`,
     );
   });
+
+  it.each(['cut', 'cut-gzip'])(
+    'says the server closed the connection when a file stops in the middle (%s)',
+    async (scenario) => {
+      const error = await failure(client(scenario).load());
+      expect(error.code).toBe('lxd-unreachable');
+      expect(error.message).toBe(`Cannot reach ${httpsUrl}: the server closed the connection.`);
+    },
+    HANG,
+  );
 
   it(
     'does not wait for the end of an endless error page',
