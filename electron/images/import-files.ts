@@ -165,9 +165,14 @@ async function upload(
     }
     throw error;
   }
-  const inspected = await Promise.all(inspections);
-  const fingerprint = await hash.digest();
-  hash.dispose();
+  let inspected: FileInspection[];
+  let fingerprint: string;
+  try {
+    inspected = await Promise.all(inspections);
+    fingerprint = await hash.digest();
+  } finally {
+    hash.dispose();
+  }
   if (response.type !== 'async')
     throw new HangarError('lxd-error', 'LXD did not start importing the image.');
   progress({ stage: 'LXD is unpacking the image', processed: total, total, percent: 100 });

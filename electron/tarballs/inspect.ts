@@ -607,7 +607,7 @@ export function inspectingStream(
 
   const result = (async (): Promise<FileInspection> => {
     const file = new FileChecker(name, role, fail);
-    const iterator = (source as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    let iterator: AsyncIterator<Buffer | string> | undefined;
     let size = 0;
     let held: Buffer | undefined;
     const send = async (chunk: Buffer) => {
@@ -627,6 +627,7 @@ export function inspectingStream(
       signal?.addEventListener('abort', onAbort, { once: true });
       output.on('close', onClose);
       if (signal?.aborted) throw cancelled(name);
+      iterator = (source as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
       for (;;) {
         const next = await race(iterator.next());
         if (next.done === true) break;
@@ -643,7 +644,6 @@ export function inspectingStream(
       }
       await race(file.finish(size));
       const sha256 = await race(hash.digest());
-      if (options.hash === undefined) hash.dispose();
       if (held !== undefined) await race(send(held));
       done = true;
       output.end();
@@ -670,10 +670,12 @@ export function inspectingStream(
       // return() would wait for a pending read, which may never come.
       const readable = source as Partial<Readable>;
       if (typeof readable.destroy === 'function') readable.destroy();
-      else iterator.return?.().catch(() => undefined);
+      else iterator?.return?.().catch(() => undefined);
       output.destroy(refusal);
       throw refusal;
     } finally {
+      // Its own hash goes whatever happened (an open one keeps the process alive).
+      if (options.hash === undefined) hash.dispose();
       signal?.removeEventListener('abort', onAbort);
       output.off('close', onClose);
     }

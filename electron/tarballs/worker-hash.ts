@@ -2,8 +2,8 @@
  * sha256 off the main thread: an image's bytes (up to tens of GiB) are
  * hashed in a worker thread, so that hashing a big import never holds up
  * the event loop that serves IPC, the bridge and other remotes. One worker
- * for the process (started on first use, not keeping the process alive),
- * many hashes at once. Bytes are batched (1 MiB) and handed over without a
+ * for the process (started on first use; it keeps the process alive only
+ * while a hash is open, until its dispose()), many hashes at once. Bytes are batched (1 MiB) and handed over without a
  * copy beyond the batch's; `ready()` waits while the worker is behind by
  * more than a few MiB, so memory stays bounded. When no worker can be
  * started, the hash runs here as before.
@@ -63,7 +63,6 @@ function theWorker(): Worker | undefined {
   if (worker !== undefined || workerFailed) return worker;
   try {
     const started = new Worker(WORKER_SOURCE, { eval: true });
-    started.unref();
     started.on('message', (reply: Reply) => {
       if (reply.type === 'hashed' && reply.bytes.byteLength === BATCH && pool.length < POOL)
         pool.push(reply.bytes);
@@ -87,6 +86,9 @@ function theWorker(): Worker | undefined {
       }
       pending.clear();
     });
+    // Idle, the worker does not keep the process alive; an open hash does (createStreamHash).
+    // After the listeners: adding a 'message' listener refs the worker again.
+    started.unref();
     worker = started;
   } catch {
     workerFailed = true;
@@ -111,6 +113,8 @@ export function createStreamHash(): StreamHash {
   const id = nextId++;
   const entry: Pending = { behind: 0, waiting: [], digests: new Map() };
   pending.set(id, entry);
+  // A digest awaited with nothing else to do still arrives: the process waits for it.
+  if (pending.size === 1) thread.ref();
   thread.postMessage({ type: 'open', id });
   let batch: (Buffer & { buffer: ArrayBuffer }) | undefined;
   let filled = 0;
@@ -151,8 +155,9 @@ export function createStreamHash(): StreamHash {
       });
     },
     dispose() {
-      pending.delete(id);
+      if (!pending.delete(id)) return;
       thread.postMessage({ type: 'close', id });
+      if (pending.size === 0) thread.unref();
     },
   };
 }
