@@ -3,10 +3,11 @@
  * hashed in a worker thread, so that hashing a big import never holds up
  * the event loop that serves IPC, the bridge and other remotes. One worker
  * for the process (started on first use; it keeps the process alive only
- * while a hash is open, until its dispose()), many hashes at once. Bytes are batched (1 MiB) and handed over without a
- * copy beyond the batch's; `ready()` waits while the worker is behind by
- * more than a few MiB, so memory stays bounded. When no worker can be
- * started, the hash runs here as before.
+ * while a hash is open, until its dispose()), many hashes at once. Bytes
+ * are batched (1 MiB) and handed over without a copy beyond the batch's;
+ * `ready()` waits while the worker is behind by more than a few MiB, so
+ * memory stays bounded. When no worker can be started, the hash runs here
+ * as before.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
