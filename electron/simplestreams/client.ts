@@ -422,7 +422,8 @@ export class SimplestreamsClient {
     let decoded: Readable = response.body;
     let gunzip: Gunzip | undefined;
     if (encoding === 'gzip' || encoding === 'x-gzip') {
-      const decoder = (gunzip = createGunzip());
+      // 256 KiB pieces, not zlib's 16 KiB: each is one 'data' event through the hash and reader.
+      const decoder = (gunzip = createGunzip({ chunkSize: 256 * 1024 }));
       response.body.on('error', (error) => decoder.destroy(error));
       decoded = response.body.pipe(decoder);
     } else if (encoding !== undefined && encoding !== 'identity') {
