@@ -116,9 +116,13 @@ async function explain(page: Page): Promise<void> {
     () => 'answers',
     (error: unknown) => `does not answer (${String(error).split('\n')[0]})`,
   );
-  const log = await readFile(join(daemon.dir, 'lxd.log'), 'utf8').catch(() => '');
+  const tail = async (name: string) =>
+    (await readFile(join(daemon.dir, name), 'utf8').catch(() => ''))
+      .split('\n')
+      .slice(-8)
+      .join('\n');
   console.log(
-    `The window showed:\n${shown.slice(0, 1500)}\nLXD ${answering}. The end of its log:\n${log.split('\n').slice(-8).join('\n')}`,
+    `The window showed:\n${shown.slice(0, 1500)}\nLXD ${answering}. The end of its log:\n${await tail('lxd.log')}\nThe end of what it printed, and how it ended:\n${await tail('lxd.output')}`,
   );
 }
 

@@ -4,8 +4,8 @@
  * default profile, HTTPS on a free 127.0.0.1 port. Needs root (LXD does).
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFileSync, existsSync } from 'node:fs';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -109,10 +109,25 @@ export async function startDaemon(
       () => false,
     ));
   if (!running) {
+    // What the daemon prints outside its log (a Go panic, a fatal error), and how it ended, are
+    // kept beside the log: a sandbox daemon that vanished mid-run then says why.
+    const outputPath = join(dir, 'lxd.output');
+    const output = await open(outputPath, 'a');
     const daemon = spawn('lxd', ['--group', 'root', '--logfile', join(dir, 'lxd.log')], {
       env: { ...env, ...daemonEnv },
       detached: true,
-      stdio: 'ignore',
+      stdio: ['ignore', output.fd, output.fd],
+    });
+    await output.close();
+    daemon.on('exit', (code, signal) => {
+      try {
+        appendFileSync(
+          outputPath,
+          `${new Date().toISOString()} lxd exited: ${signal === null ? `status ${String(code)}` : `signal ${signal}`}\n`,
+        );
+      } catch {
+        // The directory is gone (removed after a stop): nothing to record.
+      }
     });
     daemon.unref();
     await run('lxd', ['waitready', '--timeout', '60'], { env });
