@@ -116,13 +116,13 @@ async function explain(page: Page): Promise<void> {
     () => 'answers',
     (error: unknown) => `does not answer (${String(error).split('\n')[0]})`,
   );
-  const tail = async (name: string) =>
-    (await readFile(join(daemon.dir, name), 'utf8').catch(() => ''))
-      .split('\n')
-      .slice(-8)
-      .join('\n');
+  const lines = async (name: string) =>
+    (await readFile(join(daemon.dir, name), 'utf8').catch(() => '')).split('\n');
+  const printed = await lines('lxd.output');
+  // A Go crash starts with its cause; its stack would push that out of the tail.
+  const crash = printed.find((line) => /^(panic|fatal error)/.test(line));
   console.log(
-    `The window showed:\n${shown.slice(0, 1500)}\nLXD ${answering}. The end of its log:\n${await tail('lxd.log')}\nThe end of what it printed, and how it ended:\n${await tail('lxd.output')}`,
+    `The window showed:\n${shown.slice(0, 1500)}\nLXD ${answering}. The end of its log:\n${(await lines('lxd.log')).slice(-8).join('\n')}\nWhat it printed${crash === undefined ? '' : ` (${crash})`}, to its end:\n${printed.slice(-8).join('\n')}`,
   );
 }
 
