@@ -108,6 +108,8 @@ export async function startDaemon(
       () => true,
       () => false,
     ));
+  /** Settles once a daemon started here exited and its end was recorded (at once for one found running). */
+  let ended: Promise<void> = Promise.resolve();
   if (!running) {
     // What the daemon prints outside its log (a Go panic, a fatal error), and how it ended, are
     // kept beside the log: a sandbox daemon that vanished mid-run then says why.
@@ -119,16 +121,19 @@ export async function startDaemon(
       stdio: ['ignore', output.fd, output.fd],
     });
     await output.close();
-    daemon.on('exit', (code, signal) => {
-      try {
-        appendFileSync(
-          outputPath,
-          `${new Date().toISOString()} lxd exited: ${signal === null ? `status ${String(code)}` : `signal ${signal}`}\n`,
-        );
-      } catch {
-        // The directory is gone (removed after a stop): nothing to record.
-      }
-    });
+    ended = new Promise<void>((resolve) =>
+      daemon.on('exit', (code, signal) => {
+        try {
+          appendFileSync(
+            outputPath,
+            `${new Date().toISOString()} lxd exited: ${signal === null ? `status ${String(code)}` : `signal ${signal}`}\n`,
+          );
+        } catch {
+          // The directory is gone: nothing to record.
+        }
+        resolve();
+      }),
+    );
     daemon.unref();
     await run('lxd', ['waitready', '--timeout', '60'], { env });
   }
@@ -170,6 +175,8 @@ export async function startDaemon(
     stop: async ({ removeFiles = false } = {}) => {
       await run('lxd', ['shutdown', '--timeout', '20'], { env }).catch(kill);
       if (removeFiles) {
+        // Its end is written into the directory: removing it meanwhile would race that write.
+        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5000))]);
         await unmountUnder(dir);
         await rm(dir, { recursive: true, force: true });
       }
