@@ -460,7 +460,6 @@ export class SimplestreamsClient {
       if (refused !== undefined) throw refused;
     } catch (error) {
       if (refused !== undefined) throw refused;
-      if (error instanceof HangarError) throw error;
       const code = (error as { code?: unknown } | null)?.code;
       // The decoder stopped reading: the rest of the body is not waited for.
       if (gunzip !== undefined) abandon(response);
