@@ -176,7 +176,9 @@ export async function startDaemon(
       await run('lxd', ['shutdown', '--timeout', '20'], { env }).catch(kill);
       if (removeFiles) {
         // Its end is written into the directory: removing it meanwhile would race that write.
-        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+        clearTimeout(timer);
         await unmountUnder(dir);
         await rm(dir, { recursive: true, force: true });
       }
