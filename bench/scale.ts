@@ -180,9 +180,45 @@ const stats = (values: number[]) => ({
 });
 
 const dir = await mkdtemp(join(tmpdir(), 'hangar-bench-scale-'));
-const daemon = await startDaemon(join(dir, 'lxd'));
+const lxdDir = join(dir, 'lxd');
+let daemon = await startDaemon(lxdDir);
 const env = { ...process.env, LXD_DIR: daemon.dir, HANGAR_DATA_DIR: join(dir, 'hangar-data') };
 const lxc = (...args: string[]) => daemon.lxc(args);
+
+/** Each time the sandbox LXD died during the run: the step, and its panic line (or how it exited). */
+const crashes: string[] = [];
+
+/**
+ * Runs a step of the bench; when it failed because the sandbox LXD died, restarts LXD on the same
+ * directory (its images are kept; Hangar reconnects by itself) and runs the step again, at most
+ * twice. LXD 5.0.2 crashes now and then under this load: a listing that outlives its database
+ * deadline can panic in go-dqlite (a nil logger in Rows.Close, canonical/go-dqlite#294), and
+ * one crash in a half-hour run would otherwise lose every figure. Each crash is reported.
+ */
+async function survivingLxd<T>(what: string, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      const alive = await daemon.lxc(['query', '/1.0']).then(
+        () => true,
+        () => false,
+      );
+      if (alive || attempt === 2) throw error;
+      const printed = (await readFile(join(lxdDir, 'lxd.output'), 'utf8').catch(() => '')).split(
+        '\n',
+      );
+      const cause =
+        printed.findLast((line) => /^(panic|fatal error)/.test(line)) ??
+        printed.findLast((line) => line.includes('lxd exited')) ??
+        'no cause printed';
+      crashes.push(`${what}: ${cause}`);
+      console.log(`LXD crashed during ${what} (${cause}); restarting it to do that again.`);
+      daemon = await startDaemon(lxdDir);
+    }
+  }
+}
+
 const lines = (text: string) => text.split('\n').filter((line) => line !== '').length;
 
 try {
@@ -209,14 +245,21 @@ try {
   });
   const counts = { hangar: [] as number[], lxc: [] as number[] };
   for (let i = 0; i < RUNS; i++) {
-    const envelope = await dispatch(hangar.handlers, 'images.list', {
-      remote: 'local',
-      project: PROJECT,
+    const listed = await survivingLxd('a full listing by Hangar', async () => {
+      const envelope = await dispatch(hangar.handlers, 'images.list', {
+        remote: 'local',
+        project: PROJECT,
+      });
+      if (!envelope.ok) throw new Error(envelope.error.message);
+      return envelope.value as unknown[];
     });
-    if (!envelope.ok) throw new Error(envelope.error.message);
-    counts.hangar.push((envelope.value as unknown[]).length);
+    counts.hangar.push(listed.length);
     counts.lxc.push(
-      lines(await lxc('image', 'list', '--project', PROJECT, '--format', 'csv', '-c', 'f')),
+      lines(
+        await survivingLxd('a full listing by lxc', () =>
+          lxc('image', 'list', '--project', PROJECT, '--format', 'csv', '-c', 'f'),
+        ),
+      ),
     );
   }
   await hangar.close();
@@ -228,13 +271,29 @@ try {
   const lxcFilter: number[] = [];
   let lxcFilterCount = 0;
   for (let i = 0; i < RUNS; i++) {
-    lxcList.push(await time(() => lxc('image', 'list', '--project', PROJECT)));
+    lxcList.push(
+      await survivingLxd('lxc image list', () =>
+        time(() => lxc('image', 'list', '--project', PROJECT)),
+      ),
+    );
     lxcFilter.push(
-      await time(async () => {
-        lxcFilterCount = lines(
-          await lxc('image', 'list', '--project', PROJECT, 'bench/7', '--format', 'csv', '-c', 'f'),
-        );
-      }),
+      await survivingLxd('lxc image list bench/7', () =>
+        time(async () => {
+          lxcFilterCount = lines(
+            await lxc(
+              'image',
+              'list',
+              '--project',
+              PROJECT,
+              'bench/7',
+              '--format',
+              'csv',
+              '-c',
+              'f',
+            ),
+          );
+        }),
+      ),
     );
   }
 
@@ -245,27 +304,33 @@ try {
   let fresh: Typed | undefined;
   try {
     for (let i = 0; i < RUNS; i++) {
-      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-      await context.addInitScript(PAGE_PROBE);
-      const page = await context.newPage();
-      await page.goto(`${web.url}#project=${PROJECT}`);
-      await page.getByRole('status').filter({ hasText: STATUS }).waitFor({ timeout: 300_000 });
-      await page.waitForFunction('window.__hangarBench.listed !== undefined');
-      opens.push(await page.evaluate<number>('window.__hangarBench.listed'));
-
-      // The first open types while LXD still answers Hangar's refresh of the list kept on disk
-      // (LXD then spends a core on it for seconds); the last, once the list is fresh.
-      try {
-        if (i === 0) refreshing = await typeAndSort(page);
-        if (i === RUNS - 1) {
-          await page.getByText('Refreshing…').waitFor({ state: 'hidden', timeout: 300_000 });
-          fresh = await typeAndSort(page);
+      const open = async () => {
+        const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+        try {
+          await context.addInitScript(PAGE_PROBE);
+          const page = await context.newPage();
+          await page.goto(`${web.url}#project=${PROJECT}`);
+          await page.getByRole('status').filter({ hasText: STATUS }).waitFor({ timeout: 300_000 });
+          await page.waitForFunction('window.__hangarBench.listed !== undefined');
+          const listed = await page.evaluate<number>('window.__hangarBench.listed');
+          // The first open types while LXD still answers Hangar's refresh of the list kept on
+          // disk (LXD then spends a core on it for seconds); the last, once the list is fresh.
+          try {
+            if (i === 0) refreshing = await typeAndSort(page);
+            if (i === RUNS - 1) {
+              await page.getByText('Refreshing…').waitFor({ state: 'hidden', timeout: 300_000 });
+              fresh = await typeAndSort(page);
+            }
+          } catch (error) {
+            await explain(page);
+            throw error;
+          }
+          return listed;
+        } finally {
+          await context.close();
         }
-      } catch (error) {
-        await explain(page);
-        throw error;
-      }
-      await context.close();
+      };
+      opens.push(await survivingLxd(`open ${i + 1}`, open));
     }
   } finally {
     await browser.close();
@@ -356,12 +421,17 @@ try {
         fresh: after,
         whileLxdLists: during,
         lxc: { list: lxcList, filter: lxcFilter },
+        lxdCrashes: crashes,
         rows,
       },
       null,
       2,
     )}\n`,
   );
+  if (crashes.length > 0)
+    console.log(
+      `LXD crashed ${crashes.length} time(s) and was restarted; the steps it took down were run again:\n  ${crashes.join('\n  ')}`,
+    );
   console.log('Written to bench-output/scale.json');
 } finally {
   await daemon.stop({ removeFiles: true });
