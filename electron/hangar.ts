@@ -82,8 +82,7 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
         // the answer goes out and the window opens (in a later task, so the answer goes first).
         if (added.protocol === 'simplestreams')
           setImmediate(() => {
-            if (closing === undefined)
-              void imageLists.load({ remote: added.name }).catch(() => undefined);
+            if (closing === undefined) imageLists.readAhead({ remote: added.name });
           });
         return added;
       },

@@ -57,6 +57,9 @@ export interface Scope {
 
 const keyOf = (remote: string, project: string) => `${remote}\n${project}`;
 
+/** A list read ahead is given to the window that asks for it within this time. */
+const READ_AHEAD_MS = 10_000;
+
 export class ImageLists {
   private readonly held = new Map<string, HeldList>();
   /** Each held list's compact copy, by chunk (a new version is a new index). */
@@ -66,6 +69,8 @@ export class ImageLists {
   /** Changes waiting to be applied, and each list's queue (reads and changes one after another). */
   private readonly pending = new Map<string, ImageChange[]>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Lists read ahead for the window about to open on them (readAhead), by key: when it was asked. */
+  private readonly ahead = new Map<string, number>();
   /** Versions never repeat, even for a list read again after it was dropped. */
   private versions = 0;
   private readonly maxHeld: number;
@@ -109,6 +114,15 @@ export class ImageLists {
     { refresh = false }: { refresh?: boolean } = {},
   ): Promise<{ images: readonly LxdImage[]; list: HeldList }> {
     const key = keyOf(remote, project ?? 'default');
+    const askedAhead = this.ahead.get(key);
+    this.ahead.delete(key);
+    if (!refresh && askedAhead !== undefined && Date.now() - askedAhead < READ_AHEAD_MS) {
+      const ahead = this.reading.get(key) ?? this.held.get(key);
+      if (ahead !== undefined) {
+        const list = await ahead;
+        return { images: list.index.images, list };
+      }
+    }
     const held = this.held.get(key);
     if (
       !refresh &&
@@ -134,6 +148,18 @@ export class ImageLists {
     }
     const list = await reading;
     return { images: list.index.images, list };
+  }
+
+  /**
+   * Reads and indexes a list for the window about to open on it (a remote just added, whose
+   * catalog adding it read): that window's load then takes this list as it is, instead of
+   * asking the server again a moment later. Only that load: the next one asks the server.
+   */
+  readAhead(scope: Scope): void {
+    const key = keyOf(scope.remote, scope.project ?? 'default');
+    // Started before it is marked, so that this load is not the one that takes the mark.
+    void this.load(scope).catch(() => this.ahead.delete(key));
+    this.ahead.set(key, Date.now());
   }
 
   /** The server's list (see load), then the window asked for. */

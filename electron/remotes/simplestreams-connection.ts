@@ -32,7 +32,7 @@ export class SimplestreamsConnection implements RemoteConnection {
     return this.current;
   }
 
-  /** When `validate` read the catalog: listings within JUST_READ_MS use that read. */
+  /** When `validate` read the catalog: the next listing within JUST_READ_MS uses that read. */
   private validatedAt: number | undefined;
 
   /** Nothing to hold open: the catalog is read when images are listed. */
@@ -76,14 +76,11 @@ export class SimplestreamsConnection implements RemoteConnection {
     if (!catalog.fromCache && catalog.offlineError === undefined) this.validatedAt = Date.now();
   }
 
-  /**
-   * A listing is the user asking for the current catalog: revalidate it, unless adding the
-   * remote just read it. Every listing in that time uses the read: Hangar indexes the new
-   * catalog as the add is answered, and the window that opens on it lists it again.
-   */
+  /** A listing is the user asking for the current catalog: revalidate it. */
   async listImages(): Promise<LxdImage[]> {
     const validated =
       this.validatedAt !== undefined && Date.now() - this.validatedAt < JUST_READ_MS;
+    this.validatedAt = undefined;
     return (await this.catalog(!validated)).images;
   }
 
