@@ -87,6 +87,13 @@ export async function sandboxBlocker(): Promise<string | undefined> {
 }
 
 /**
+ * Per directory, the end (exit recorded) of the last daemon this process started there. A
+ * daemon killed and started again on the same directory has a new end; stop waits for that one,
+ * whichever handle it is called on.
+ */
+const endings = new Map<string, Promise<void>>();
+
+/**
  * `daemonEnv` is added to the daemon's environment when it starts here: e.g.
  * SSL_CERT_FILE, so that it trusts the tests' loopback HTTPS servers.
  */
@@ -108,8 +115,6 @@ export async function startDaemon(
       () => true,
       () => false,
     ));
-  /** Settles once a daemon started here exited and its end was recorded (at once for one found running). */
-  let ended: Promise<void> = Promise.resolve();
   if (!running) {
     // What the daemon prints outside its log (a Go panic, a fatal error), and how it ended, are
     // kept beside the log: a sandbox daemon that vanished mid-run then says why.
@@ -121,7 +126,7 @@ export async function startDaemon(
       stdio: ['ignore', output.fd, output.fd],
     });
     await output.close();
-    ended = new Promise<void>((resolve) =>
+    const ended = new Promise<void>((resolve) =>
       daemon.on('exit', (code, signal) => {
         try {
           appendFileSync(
@@ -134,6 +139,7 @@ export async function startDaemon(
         resolve();
       }),
     );
+    endings.set(dir, ended);
     daemon.unref();
     await run('lxd', ['waitready', '--timeout', '60'], { env });
   }
@@ -177,10 +183,14 @@ export async function startDaemon(
       if (removeFiles) {
         // Its end is written into the directory: removing it meanwhile would race that write.
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+        await Promise.race([
+          endings.get(dir) ?? Promise.resolve(),
+          new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
+        ]);
         clearTimeout(timer);
         await unmountUnder(dir);
         await rm(dir, { recursive: true, force: true });
+        endings.delete(dir);
       }
     },
     kill,
