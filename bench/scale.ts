@@ -105,6 +105,17 @@ interface Typed {
   filterCount: string;
 }
 
+/** A file in the sandbox daemon's directory, as lines (none when it is not there). */
+const daemonLines = async (name: string) =>
+  (await readFile(join(daemon.dir, name), 'utf8').catch(() => '')).split('\n');
+
+/**
+ * The first line of the last Go crash in what LXD printed (lxd.output, kept across restarts): a
+ * crash starts with its cause, and its stack would push that out of the tail.
+ */
+const crashLine = (printed: string[]) =>
+  printed.findLast((line) => /^(panic|fatal error)/.test(line));
+
 /** What the window showed and whether LXD still answered, when a measure could not be taken. */
 async function explain(page: Page): Promise<void> {
   const shown = await page
@@ -116,13 +127,10 @@ async function explain(page: Page): Promise<void> {
     () => 'answers',
     (error: unknown) => `does not answer (${String(error).split('\n')[0]})`,
   );
-  const lines = async (name: string) =>
-    (await readFile(join(daemon.dir, name), 'utf8').catch(() => '')).split('\n');
-  const printed = await lines('lxd.output');
-  // A Go crash starts with its cause; its stack would push that out of the tail.
-  const crash = printed.find((line) => /^(panic|fatal error)/.test(line));
+  const printed = await daemonLines('lxd.output');
+  const crash = crashLine(printed);
   console.log(
-    `The window showed:\n${shown.slice(0, 1500)}\nLXD ${answering}. The end of its log:\n${(await lines('lxd.log')).slice(-8).join('\n')}\nWhat it printed${crash === undefined ? '' : ` (${crash})`}, to its end:\n${printed.slice(-8).join('\n')}`,
+    `The window showed:\n${shown.slice(0, 1500)}\nLXD ${answering}. The end of its log:\n${(await daemonLines('lxd.log')).slice(-8).join('\n')}\nWhat it printed${crash === undefined ? '' : ` (${crash})`}, to its end:\n${printed.slice(-8).join('\n')}`,
   );
 }
 
@@ -184,6 +192,7 @@ const lxdDir = join(dir, 'lxd');
 let daemon = await startDaemon(lxdDir);
 const env = { ...process.env, LXD_DIR: daemon.dir, HANGAR_DATA_DIR: join(dir, 'hangar-data') };
 const lxc = (...args: string[]) => daemon.lxc(args);
+const listWithLxc = (...args: string[]) => lxc('image', 'list', '--project', PROJECT, ...args);
 
 /** Each time the sandbox LXD died during the run: the step, and its panic line (or how it exited). */
 const crashes: string[] = [];
@@ -205,11 +214,9 @@ async function survivingLxd<T>(what: string, step: () => Promise<T>): Promise<T>
         () => false,
       );
       if (alive || attempt === 2) throw error;
-      const printed = (await readFile(join(lxdDir, 'lxd.output'), 'utf8').catch(() => '')).split(
-        '\n',
-      );
+      const printed = await daemonLines('lxd.output');
       const cause =
-        printed.findLast((line) => /^(panic|fatal error)/.test(line)) ??
+        crashLine(printed) ??
         printed.findLast((line) => line.includes('lxd exited')) ??
         'no cause printed';
       crashes.push(`${what}: ${cause}`);
@@ -257,7 +264,7 @@ try {
     counts.lxc.push(
       lines(
         await survivingLxd('a full listing by lxc', () =>
-          lxc('image', 'list', '--project', PROJECT, '--format', 'csv', '-c', 'f'),
+          listWithLxc('--format', 'csv', '-c', 'f'),
         ),
       ),
     );
@@ -271,27 +278,11 @@ try {
   const lxcFilter: number[] = [];
   let lxcFilterCount = 0;
   for (let i = 0; i < RUNS; i++) {
-    lxcList.push(
-      await survivingLxd('lxc image list', () =>
-        time(() => lxc('image', 'list', '--project', PROJECT)),
-      ),
-    );
+    lxcList.push(await survivingLxd('lxc image list', () => time(() => listWithLxc())));
     lxcFilter.push(
       await survivingLxd('lxc image list bench/7', () =>
         time(async () => {
-          lxcFilterCount = lines(
-            await lxc(
-              'image',
-              'list',
-              '--project',
-              PROJECT,
-              'bench/7',
-              '--format',
-              'csv',
-              '-c',
-              'f',
-            ),
-          );
+          lxcFilterCount = lines(await listWithLxc('bench/7', '--format', 'csv', '-c', 'f'));
         }),
       ),
     );
