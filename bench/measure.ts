@@ -28,3 +28,18 @@ export const KEY_INTERVAL_MS = 100;
 /** Waits `ms` (nothing when it is zero or less). */
 export const idle = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * Page script (a string: the bench is not typed for the DOM) defining `afterPaint(callback)`:
+ * calls back with [performance.now(), frame start] once the next frame's rendering task (its
+ * requestAnimationFrame callbacks, style, layout, paint and commit) has ended. The callback is a
+ * user-blocking task, which the page runs right after that task; a message-channel task, as the
+ * bench used before, waited behind every task queued meanwhile (the answers a new window's other
+ * calls brought), and read a new window's rows 60–90 ms after their frame was painted.
+ */
+export const AFTER_PAINT_SCRIPT = `
+const afterPaint = (callback) => requestAnimationFrame(() => {
+  const frame = performance.now();
+  scheduler.postTask(() => callback(performance.now(), frame), { priority: 'user-blocking' });
+});
+`;

@@ -12,8 +12,8 @@
  * refresh of the list it kept on disk (LXD spends a core on a listing for seconds), and on the
  * last, with the list fresh. Hangar runs in its own process, as `npm start -- --web` runs it.
  *
- * "Painted" is the first frame after the DOM changed (requestAnimationFrame,
- * then a task). Also checks how many images a full listing returns, for
+ * "Painted" is when the rendering of the first frame after the DOM changed has ended
+ * (AFTER_PAINT_SCRIPT). Also checks how many images a full listing returns, for
  * Hangar and lxc (LXD 5.0 drops images from a listing when its database is
  * slow). Prints ratios and goals; writes bench-output/scale.json.
  */
@@ -27,7 +27,7 @@ import { createHangar } from '../electron/hangar.js';
 import { plaintextCodec } from '../electron/remotes/identity.js';
 import { startDaemon } from '../scripts/sandbox/daemon.js';
 import { loadTinyImages } from './load-images.js';
-import { KEY_INTERVAL_MS, idle, median, percentile, time } from './measure.js';
+import { AFTER_PAINT_SCRIPT, KEY_INTERVAL_MS, idle, median, percentile, time } from './measure.js';
 import { startWebProcess } from './web-process.js';
 
 const IMAGES = Number(process.env.SCALE_IMAGES ?? 5000);
@@ -41,11 +41,7 @@ const STATUS = `${IMAGES} of ${IMAGES} images`;
  * the full count is first painted, and measures input → painted change for one armed check.
  */
 const PAGE_PROBE = `(() => {
-  const afterPaint = (callback) => requestAnimationFrame(() => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => callback(performance.now());
-    channel.port2.postMessage(null);
-  });
+  ${AFTER_PAINT_SCRIPT}
   const countStatus = () => [...document.querySelectorAll('[role=status]')]
     .find((node) => /^\\d+ of \\d+ images$/.test(node.textContent ?? ''));
   const firstRow = () => document.querySelector('[role=grid][aria-label=Images] [role=row][aria-rowindex="2"]');

@@ -30,7 +30,7 @@ import { scrollFramesScript, type ScrolledFrames } from '../e2e/scroll-frames.js
 import { createSelfSignedCertificate } from '../electron/tls/certificate.js';
 import { generateCatalog } from '../scripts/simplestreams/catalog-generator.js';
 import { startSimplestreamsServer } from '../scripts/simplestreams/server.js';
-import { KEY_INTERVAL_MS, idle, median, percentile, time } from './measure.js';
+import { AFTER_PAINT_SCRIPT, KEY_INTERVAL_MS, idle, median, percentile, time } from './measure.js';
 import { startWebProcess, type WebProcess } from './web-process.js';
 
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10_000);
@@ -103,18 +103,13 @@ const startHangar = (dataDir: string): Promise<WebProcess> =>
 /**
  * Installed in every page: `__hangarPainted(min)` resolves with
  * performance.now() once the frame after the status reads "N of N images"
- * (N ≥ min, nothing filtered) and the grid has a row is drawn: at the task after that frame's
- * requestAnimationFrame, when its style, layout and paint are done (as bench/scale.ts measures).
+ * (N ≥ min, nothing filtered) and the grid has a row is drawn: when that frame's style, layout
+ * and paint are done (AFTER_PAINT_SCRIPT, as bench/scale.ts measures).
  * A string, so no bundler helper leaks into the page.
  */
 const PAINT_PROBE = `
 window.__hangarInput = NaN;
-const afterPaint = (callback) => requestAnimationFrame(() => {
-  const frame = performance.now();
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => callback(performance.now(), frame);
-  channel.port2.postMessage(null);
-});
+${AFTER_PAINT_SCRIPT}
 document.addEventListener('click', (event) => { window.__hangarInput = event.timeStamp; }, true);
 document.addEventListener('keydown', (event) => { window.__hangarInput = event.timeStamp; }, true);
 window.__hangarPainted = (min, max) => new Promise((resolve) => {
