@@ -31,11 +31,11 @@ export const idle = (ms: number): Promise<void> =>
 
 /**
  * Page script (a string: the bench is not typed for the DOM) defining `afterPaint(callback)`:
- * calls back with [performance.now(), frame start] once the next frame's rendering task (its
- * requestAnimationFrame callbacks, style, layout, paint and commit) has ended. The callback is a
- * user-blocking task, which the page runs right after that task; a message-channel task, as the
- * bench used before, waited behind every task queued meanwhile (the answers a new window's other
- * calls brought), and read a new window's rows 60–90 ms after their frame was painted.
+ * calls back with performance.now() and the frame's start once the next frame's rendering task
+ * (its requestAnimationFrame callbacks, style, layout, paint and commit) has ended. The callback
+ * is a user-blocking task, which the page runs right after that task; a message-channel task, as
+ * the bench used before, waited behind every task queued meanwhile (the answers a new window's
+ * other calls brought), and read a new window's rows 50–100 ms after their frame was painted.
  */
 export const AFTER_PAINT_SCRIPT = `
 const afterPaint = (callback) => requestAnimationFrame(() => {

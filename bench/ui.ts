@@ -102,9 +102,9 @@ const startHangar = (dataDir: string): Promise<WebProcess> =>
 
 /**
  * Installed in every page: `__hangarPainted(min)` resolves with
- * performance.now() once the frame after the status reads "N of N images"
- * (N ≥ min, nothing filtered) and the grid has a row is drawn: when that frame's style, layout
- * and paint are done (AFTER_PAINT_SCRIPT, as bench/scale.ts measures).
+ * performance.now() once the status reads "N of N images" (N ≥ min, nothing filtered), the grid
+ * has a row, and the next frame's style, layout and paint are done (AFTER_PAINT_SCRIPT, as
+ * bench/scale.ts measures).
  * A string, so no bundler helper leaks into the page.
  */
 const PAINT_PROBE = `
