@@ -122,9 +122,12 @@ export const ImageDetails = memo(function ImageDetails({
   }
 
   if (image === undefined) {
+    // No pane while nothing is selected: the table then has the width for every column of
+    // `lxc image list` (at the window's default 1280 px, the pane hid SIZE and UPLOAD DATE).
+    if (selection.length === 0) return null;
     return (
-      <section className="details empty" aria-label="Image details">
-        <p>Select an image to see its details.</p>
+      <section className="details empty" aria-label="Image details" aria-busy="true">
+        <p>Reading the image…</p>
       </section>
     );
   }
