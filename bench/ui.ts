@@ -101,18 +101,18 @@ const startHangar = (dataDir: string): Promise<WebProcess> =>
   });
 
 /**
- * Installed in every page: `__hangarPainted(min)` resolves with
- * performance.now() once the status reads "N of N images" (N ≥ min, nothing filtered), the grid
- * has a row, and the next frame's style, layout and paint are done (AFTER_PAINT_SCRIPT, as
- * bench/scale.ts measures).
- * A string, so no bundler helper leaks into the page.
+ * Installed in every page: `__hangarWatch(min, max)` starts watching, and `__hangarWatched`
+ * resolves with performance.now() once the status reads "N of N images" (min ≤ N ≤ max, nothing
+ * filtered), the grid has a row, and the next frame's style, layout and paint are done
+ * (AFTER_PAINT_SCRIPT, as bench/scale.ts measures). A string, so no bundler helper leaks into the
+ * page.
  */
 const PAINT_PROBE = `
 window.__hangarInput = NaN;
 ${AFTER_PAINT_SCRIPT}
 document.addEventListener('click', (event) => { window.__hangarInput = event.timeStamp; }, true);
 document.addEventListener('keydown', (event) => { window.__hangarInput = event.timeStamp; }, true);
-window.__hangarPainted = (min, max) => new Promise((resolve) => {
+window.__hangarWatch = (min, max) => { window.__hangarWatched = new Promise((resolve) => {
   // Checked on every change of the page (not polled once a frame, which would see a change a
   // frame late): the rows are on screen at the frame after the change, when the rAF runs.
   const check = () => {
@@ -130,7 +130,7 @@ window.__hangarPainted = (min, max) => new Promise((resolve) => {
     afterPaint(resolve);
   });
   observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
-});
+}); };
 /**
  * Resolves once the frame after the status text changes from what it is now is drawn, with
  * [drawn, frame start]: the frame's requestAnimationFrame (the figure earlier benches printed).
@@ -150,9 +150,21 @@ window.__hangarStatusChange = () => {
 };
 `;
 
-const painted = (page: Page, min: number, max = 1e9): Promise<number> =>
+/**
+ * Watches for a list of `min` to `max` images to be painted, from before the action that shows
+ * it; the returned function waits for it. A watch begun after the action found the rows already
+ * drawn when the action was quick (a switch: ~25 ms to the rows), and then timed the next frame
+ * after Playwright's round trip instead of theirs.
+ */
+async function watchPainted(page: Page, min: number, max = 1e9): Promise<() => Promise<number>> {
+  await page.evaluate(`window.__hangarWatch(${min}, ${max})`);
+  return () => painted(page, min, max);
+}
+
+/** The watched list's paint (see watchPainted). */
+const painted = (page: Page, min: number, max: number): Promise<number> =>
   Promise.race([
-    page.evaluate<number>(`window.__hangarPainted(${min}, ${max})`),
+    page.evaluate<number>('window.__hangarWatched'),
     new Promise<number>((_, reject) =>
       setTimeout(
         () => reject(new Error(`no list of ${min} to ${max} images painted in time`)),
@@ -223,11 +235,12 @@ try {
     const page = await openPage(context, running.url);
     await page.evaluate(PAINT_PROBE);
     await addRemoteThroughUi(page, 'bench', server.url);
+    const listed = await watchPainted(page, allRows);
     await page
       .getByRole('dialog', { name: 'Add remote' })
       .getByRole('button', { name: 'Add', exact: true })
       .click();
-    const end = await painted(page, allRows);
+    const end = await listed();
     add.push(end - (await input(page)));
     total = await shown(page);
     progress(`run ${i + 1}: added and listed ${total} rows`);
@@ -315,10 +328,11 @@ async function measureLoaded(context: BrowserContext, page: Page, app: WebProces
   const windows: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const next = await context.newPage();
-    await next.addInitScript(PAINT_PROBE);
+    // Watched from the page's first script on.
+    await next.addInitScript(`${PAINT_PROBE}\nwindow.__hangarWatch(${allRows}, 1e9);`);
     // The fragment survives the token link's redirect: the window opens on the catalog.
     await next.goto(`${app.url}#remote=bench&project=default`);
-    windows.push(await painted(next, allRows));
+    windows.push(await painted(next, allRows, 1e9));
     if (process.env.BENCH_UI_DEBUG !== undefined)
       console.log(
         await next.evaluate(
@@ -334,22 +348,26 @@ async function measureLoaded(context: BrowserContext, page: Page, app: WebProces
   // front first, as a user's window is: Chromium paces frames of a page left in the background.
   await page.bringToFront();
   await addRemoteThroughUi(page, 'other', smallServer.url);
+  let other = await watchPainted(page, 1, 1000);
   await page
     .getByRole('dialog', { name: 'Add remote' })
     .getByRole('button', { name: 'Add', exact: true })
     .click();
-  await painted(page, 1, 1000);
+  await other();
   const nav = page.getByRole('navigation', { name: 'Remotes' });
   const switches: number[] = [];
   for (let i = 0; i < RUNS; i++) {
+    const back = await watchPainted(page, allRows);
     await nav.getByRole('link', { name: 'bench', exact: true }).click();
-    const end = await painted(page, allRows);
+    const end = await back();
     switches.push(end - (await input(page)));
+    other = await watchPainted(page, 1, 1000);
     await nav.getByRole('link', { name: 'other', exact: true }).click();
-    await painted(page, 1, 1000);
+    await other();
   }
+  const back = await watchPainted(page, allRows);
   await nav.getByRole('link', { name: 'bench', exact: true }).click();
-  await painted(page, allRows);
+  await back();
   row('switch back to a loaded remote → painted rows', switches, null, '≤ 150 ms');
   progress('switches measured');
 
@@ -380,8 +398,9 @@ async function measureLoaded(context: BrowserContext, page: Page, app: WebProces
   // (600 px), each from the top. Per frame: the time since the previous one, and whether the rows
   // in view were drawn in it (checked in its animation callback, after its scroll events, just
   // before it is painted).
+  const unfiltered = await watchPainted(page, allRows);
   await filter.fill('');
-  await painted(page, allRows);
+  await unfiltered();
   for (const step of [240, 600]) {
     const { intervals, withoutRows } = await page.evaluate<ScrolledFrames>(
       scrollFramesScript(step, 150),
