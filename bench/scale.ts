@@ -112,6 +112,13 @@ const daemonLines = async (name: string) =>
 const crashLine = (printed: string[]) =>
   printed.findLast((line) => /^(panic|fatal error)/.test(line));
 
+/** Why the sandbox LXD does not answer (the first line of lxc's error), or undefined when it does. */
+const lxdSilence = () =>
+  daemon.lxc(['query', '/1.0']).then(
+    () => undefined,
+    (error: unknown) => String(error).split('\n')[0] ?? '',
+  );
+
 /** What the window showed and whether LXD still answered, when a measure could not be taken. */
 async function explain(page: Page): Promise<void> {
   const shown = await page
@@ -119,10 +126,8 @@ async function explain(page: Page): Promise<void> {
     .first()
     .innerText()
     .catch((error: unknown) => `(unreadable: ${String(error)})`);
-  const answering = await daemon.lxc(['query', '/1.0']).then(
-    () => 'answers',
-    (error: unknown) => `does not answer (${String(error).split('\n')[0]})`,
-  );
+  const silence = await lxdSilence();
+  const answering = silence === undefined ? 'answers' : `does not answer (${silence})`;
   const printed = await daemonLines('lxd.output');
   const crash = crashLine(printed);
   console.log(
@@ -205,11 +210,7 @@ async function survivingLxd<T>(what: string, step: () => Promise<T>): Promise<T>
     try {
       return await step();
     } catch (error) {
-      const alive = await daemon.lxc(['query', '/1.0']).then(
-        () => true,
-        () => false,
-      );
-      if (alive || attempt === 2) throw error;
+      if ((await lxdSilence()) === undefined || attempt === 2) throw error;
       const printed = await daemonLines('lxd.output');
       const cause =
         crashLine(printed) ??
