@@ -72,19 +72,18 @@ export async function createHangar(options: HangarOptions): Promise<Hangar> {
   void remotes.connectAll();
   // Electron's quit and a signal handler may both close: once is enough.
   let closing: Promise<void> | undefined;
-  const remoteCalls = remoteHandlers(remotes);
   return {
     handlers: {
-      ...remoteCalls,
+      ...remoteHandlers(remotes),
       'remotes.add': async (input) => {
-        const added = await remoteCalls['remotes.add'](input);
+        const { summary, catalog } = await remotes.add(input);
         // The window shows the new catalog next, and adding it just read it: it is indexed while
         // the answer goes out and the window opens (in a later task, so the answer goes first).
-        if (added.protocol === 'simplestreams')
+        if (catalog !== undefined)
           setImmediate(() => {
-            if (closing === undefined) imageLists.readAhead({ remote: added.name });
+            if (closing === undefined) imageLists.readAhead({ remote: summary.name }, catalog);
           });
-        return added;
+        return summary;
       },
       ...imageHandlers(remotes, operations, uploads, imageLists),
       ...operationHandlers(remotes, operations),

@@ -54,7 +54,8 @@ it('gives the window on a remote just added the catalog adding it read, and asks
   });
   try {
     const scope = { remote: 'added' };
-    await connection.validate();
+    // What adding the remote does: read the catalog (to validate the address), then hand it over.
+    const catalog = await connection.listImages();
     expect(server.count(INDEX)).toBe(1);
     // The window asks after the catalog was indexed, as it does after the add's answer.
     const indexed = new Promise<void>((resolve) => {
@@ -64,7 +65,7 @@ it('gives the window on a remote just added the catalog adding it read, and asks
         resolve();
       });
     });
-    lists.readAhead(scope);
+    lists.readAhead(scope, catalog);
     await indexed;
     await new Promise((resolve) => setTimeout(resolve, 20));
     const shown = await lists.loadView(scope, query);

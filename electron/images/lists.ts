@@ -19,6 +19,7 @@ import { HangarError } from '../../shared/errors.js';
 import { encodeChunk, type ListChunk } from '../../shared/images/listed.js';
 import type { LxdImage } from '../../shared/lxd.js';
 import type { EventHub } from '../event-hub.js';
+import type { RemoteConnection } from '../remotes/image-source.js';
 import type { RemoteRegistry } from '../remotes/registry.js';
 import type { ListCache } from './list-cache.js';
 
@@ -137,29 +138,37 @@ export class ImageLists {
         return { images: held.index.images, list: held };
       }
     }
-    let reading = this.reading.get(key);
-    if (reading === undefined) {
-      reading = this.serially(key, () => this.read(remote, project ?? 'default'));
-      this.reading.set(key, reading);
-      const forget = () => {
-        if (this.reading.get(key) === reading) this.reading.delete(key);
-      };
-      reading.then(forget, forget);
-    }
-    const list = await reading;
+    const list = await (this.reading.get(key) ??
+      this.share(key, () => this.read(remote, project ?? 'default')));
     return { images: list.index.images, list };
   }
 
   /**
-   * Reads and indexes a list for the window about to open on it (a remote just added, whose
-   * catalog adding it read): that window's load then takes this list as it is, instead of
-   * asking the server again a moment later. Only that load: the next one asks the server.
+   * Holds the catalog adding a remote read as that remote's list, for the window about to open
+   * on it: that window's load takes this list as it is, instead of asking the server again a
+   * moment later. Only that load: the next one asks the server.
    */
-  readAhead(scope: Scope): void {
-    const key = keyOf(scope.remote, scope.project ?? 'default');
-    // Started before it is marked, so that this load is not the one that takes the mark.
-    void this.load(scope).catch(() => this.ahead.delete(key));
+  readAhead({ remote, project = 'default' }: Scope, images: LxdImage[]): void {
+    const key = keyOf(remote, project);
+    if (!this.reading.has(key))
+      void this.share(key, () => {
+        const connection = this.options.remotes.connection(remote);
+        return Promise.resolve(
+          this.adopt(remote, project, connection, connection.watching?.(), images),
+        );
+      }).catch(() => this.ahead.delete(key));
     this.ahead.set(key, Date.now());
+  }
+
+  /** Runs a read in the list's queue, shared with every load asking while it runs. */
+  private share(key: string, read: () => Promise<HeldList>): Promise<HeldList> {
+    const reading = this.serially(key, read);
+    this.reading.set(key, reading);
+    const forget = () => {
+      if (this.reading.get(key) === reading) this.reading.delete(key);
+    };
+    reading.then(forget, forget);
+    return reading;
   }
 
   /** The server's list (see load), then the window asked for. */
@@ -293,6 +302,17 @@ export class ImageLists {
     // Taken before asking: a change after the server's answer then reaches this list as an event.
     const watched = connection.watching?.();
     const images = await connection.listImages(project);
+    return this.adopt(remote, project, connection, watched, images);
+  }
+
+  /** Holds the images a connection listed as the list of a remote and project. */
+  private adopt(
+    remote: string,
+    project: string,
+    connection: RemoteConnection,
+    watched: object | undefined,
+    images: LxdImage[],
+  ): HeldList {
     const key = keyOf(remote, project);
     const before = this.held.get(key);
     const fetchedAt = new Date().toISOString();

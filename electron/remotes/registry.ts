@@ -12,6 +12,7 @@ import type {
   ServerProbe,
 } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
+import type { LxdImage } from '../../shared/lxd.js';
 import type { EventHub } from '../event-hub.js';
 import { defaultExportDir } from '../data-dir.js';
 import type { LxdClientLimits } from '../lxd/client.js';
@@ -60,6 +61,12 @@ function httpsHint(code: string | undefined): string {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return 'The host name does not resolve. Check the address. Hangar reconnects by itself.';
   return 'Check the address, the network and that the server is running. Hangar reconnects by itself.';
+}
+
+/** A remote just added; a simplestreams remote's catalog, read to validate it, comes along. */
+export interface AddedRemote {
+  summary: RemoteSummary;
+  catalog?: LxdImage[];
 }
 
 export class RemoteRegistry {
@@ -204,7 +211,8 @@ export class RemoteRegistry {
     };
   }
 
-  async add(input: CallInput<'remotes.add'>): Promise<RemoteSummary> {
+  /** Adds a remote; a simplestreams remote comes with the catalog read to validate it. */
+  async add(input: CallInput<'remotes.add'>): Promise<AddedRemote> {
     if (this.config.has(input.name))
       throw new HangarError('conflict', `A remote named "${input.name}" already exists.`);
     if (input.protocol === 'simplestreams') {
@@ -215,20 +223,16 @@ export class RemoteRegistry {
       };
       // Read the catalog before saving: an address that is not a simplestreams server is refused.
       const connection = this.open(input.name, entry);
+      let catalog: LxdImage[];
       try {
-        if (!(connection instanceof SimplestreamsConnection))
-          throw new HangarError(
-            'internal',
-            `${input.name} did not open as a simplestreams remote.`,
-          );
-        await connection.validate();
+        catalog = await connection.listImages(undefined);
       } catch (error) {
         this.connections.delete(input.name);
         throw error;
       }
       await this.config.add(input.name, entry);
       this.changed();
-      return this.summary(input.name, entry);
+      return { summary: this.summary(input.name, entry), catalog };
     }
 
     const { auth } = input;
@@ -272,7 +276,7 @@ export class RemoteRegistry {
     await this.config.add(input.name, entry, probed.pem);
     void this.open(input.name, entry).connect();
     this.changed();
-    return this.summary(input.name, entry);
+    return { summary: this.summary(input.name, entry) };
   }
 
   async remove(name: string): Promise<void> {

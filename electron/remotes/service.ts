@@ -24,7 +24,7 @@ export function remoteHandlers(
     'remotes.list': () => Promise.resolve(remotes.list()),
     'remotes.status': ({ remote }) => Promise.resolve(remotes.connection(remote).status),
     'remotes.probe': (input) => remotes.probe(input),
-    'remotes.add': (input) => remotes.add(input),
+    'remotes.add': async (input) => (await remotes.add(input)).summary,
     'remotes.remove': async ({ remote }) => {
       await remotes.remove(remote);
       return null;

@@ -11,9 +11,6 @@ import type { EventHub } from '../event-hub.js';
 import { SimplestreamsClient, type Catalog } from '../simplestreams/client.js';
 import type { PullSource, RemoteConnection } from './image-source.js';
 
-/** A new remote's catalog, read to validate it, is its first list if that comes this soon. */
-const JUST_READ_MS = 2000;
-
 export class SimplestreamsConnection implements RemoteConnection {
   private current: RemoteStatus = { state: 'connecting' };
   private readonly client: SimplestreamsClient;
@@ -31,9 +28,6 @@ export class SimplestreamsConnection implements RemoteConnection {
   get status(): RemoteStatus {
     return this.current;
   }
-
-  /** When `validate` read the catalog: the next listing within JUST_READ_MS uses that read. */
-  private validatedAt: number | undefined;
 
   /** Nothing to hold open: the catalog is read when images are listed. */
   connect(): Promise<void> {
@@ -67,21 +61,9 @@ export class SimplestreamsConnection implements RemoteConnection {
     }
   }
 
-  /**
-   * Reads the catalog of a remote being added (an address that serves none is refused); the
-   * list shown right after uses this read rather than asking the server again.
-   */
-  async validate(): Promise<void> {
-    const catalog = await this.catalog(true);
-    if (!catalog.fromCache && catalog.offlineError === undefined) this.validatedAt = Date.now();
-  }
-
   /** A listing is the user asking for the current catalog: revalidate it. */
   async listImages(): Promise<LxdImage[]> {
-    const validated =
-      this.validatedAt !== undefined && Date.now() - this.validatedAt < JUST_READ_MS;
-    this.validatedAt = undefined;
-    return (await this.catalog(!validated)).images;
+    return (await this.catalog(true)).images;
   }
 
   async getImage(fingerprint: string): Promise<LxdImage> {
