@@ -49,26 +49,21 @@ const PAGE_PROBE = `(() => {
   window.__hangarBench = bench;
   for (const type of ['keydown', 'pointerdown'])
     window.addEventListener(type, (event) => { bench.input = event.timeStamp; }, true);
-  const listing = new MutationObserver(() => {
-    if (countStatus()?.textContent !== ${JSON.stringify(STATUS)}) return;
-    listing.disconnect();
-    afterPaint((now) => { bench.listed = now; });
+  void paintedWhen(() => countStatus()?.textContent === ${JSON.stringify(STATUS)}).then(([now]) => {
+    bench.listed = now;
   });
-  listing.observe(document, { subtree: true, childList: true, characterData: true });
   bench.arm = (kind) => {
     const read = kind === 'count' ? () => countStatus()?.textContent : () => firstRow()?.textContent;
     const before = read();
     bench.input = undefined;
-    bench.pending = new Promise((resolve) => {
-      const observer = new MutationObserver(() => {
-        const now = read();
-        if (now === before || now === undefined) return;
-        observer.disconnect();
-        afterPaint((painted) => resolve({ ms: painted - (bench.input ?? painted), text: now }));
-      });
-      observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-      setTimeout(() => { observer.disconnect(); resolve({ ms: NaN, text: before }); }, 10000);
-    });
+    let now = before;
+    bench.pending = Promise.race([
+      paintedWhen(() => {
+        now = read();
+        return now !== undefined && now !== before;
+      }).then(([painted]) => ({ ms: painted - (bench.input ?? painted), text: now })),
+      new Promise((resolve) => setTimeout(() => resolve({ ms: NaN, text: before }), 10000)),
+    ]);
   };
 })()`;
 

@@ -112,40 +112,25 @@ window.__hangarInput = NaN;
 ${AFTER_PAINT_SCRIPT}
 document.addEventListener('click', (event) => { window.__hangarInput = event.timeStamp; }, true);
 document.addEventListener('keydown', (event) => { window.__hangarInput = event.timeStamp; }, true);
-window.__hangarWatch = (min, max) => { window.__hangarWatched = new Promise((resolve) => {
-  // Checked on every change of the page (not polled once a frame, which would see a change a
-  // frame late): the rows are on screen at the frame after the change, when the rAF runs.
-  const check = () => {
+window.__hangarWatch = (min, max) => {
+  window.__hangarWatched = paintedWhen(() => {
     const status = Array.from(document.querySelectorAll('[role=status]')).some((e) => {
       const match = /^(\\d+) of (\\d+) images$/.exec(e.textContent || '');
       return match !== null && match[1] === match[2] && Number(match[1]) >= min && Number(match[1]) <= max;
     });
-    const row = document.querySelector('[role=grid] [role=gridcell]');
-    return Boolean(status && row);
-  };
-  if (check()) { afterPaint(resolve); return; }
-  const observer = new MutationObserver(() => {
-    if (!check()) return;
-    observer.disconnect();
-    afterPaint(resolve);
-  });
-  observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
-}); };
+    return status && document.querySelector('[role=grid] [role=gridcell]') !== null;
+  }).then(([painted]) => painted);
+};
 /**
  * Resolves once the frame after the status text changes from what it is now is drawn, with
  * [drawn, frame start]: the frame's requestAnimationFrame (the figure earlier benches printed).
  */
 window.__hangarStatusChange = () => {
-  const status = document.querySelector('[role=status]');
-  const before = status ? status.textContent : '';
-  window.__hangarStatusChanged = new Promise((resolve) => {
-    const observer = new MutationObserver(() => {
-      const now = document.querySelector('[role=status]');
-      if (!now || now.textContent === before) return;
-      observer.disconnect();
-      afterPaint((painted, frame) => resolve([painted, frame]));
-    });
-    observer.observe(document, { subtree: true, childList: true, characterData: true });
+  const text = () => document.querySelector('[role=status]')?.textContent;
+  const before = text() ?? '';
+  window.__hangarStatusChanged = paintedWhen(() => {
+    const now = text();
+    return now !== undefined && now !== before;
   });
 };
 `;
