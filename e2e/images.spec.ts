@@ -188,6 +188,62 @@ test('the keyboard moves the selection through the grid', async ({ page }) => {
   );
 });
 
+test('the details pane is as wide as the user drags it, and stays so', async ({ page }) => {
+  await page.goto(url);
+  await expect(bodyRows(page)).toHaveCount(fixtures.length);
+  const handle = page.getByRole('separator', { name: 'Details pane width' });
+  // The handle comes with the pane.
+  await expect(handle).toHaveCount(0);
+  await bodyRows(page).first().click();
+  const details = page.getByRole('region', { name: 'Image details' });
+  await expect(handle).toHaveAttribute('aria-valuenow', '420');
+  const paneWidth = async () => (await details.boundingBox())?.width ?? 0;
+  const gridWidth = async () => (await grid(page).boundingBox())?.width ?? 0;
+  expect(await paneWidth()).toBe(420);
+  const tableBefore = await gridWidth();
+
+  // Dragged 100 px to the left: the pane grows by 100 px and the table gives them up.
+  const box = (await handle.boundingBox()) ?? { x: 0, y: 0, width: 0, height: 0 };
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x - 60, y);
+  await page.mouse.move(x - 100, y);
+  await page.mouse.up();
+  await expect(handle).toHaveAttribute('aria-valuenow', '520');
+  expect(await paneWidth()).toBe(520);
+  expect(await gridWidth()).toBe(tableBefore - 100);
+
+  // The keyboard: arrows move the handle 16 px (the pane grows leftwards), Home gives the
+  // narrowest pane; the table keeps at least 360 px however far the pane is asked to grow.
+  await handle.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(handle).toHaveAttribute('aria-valuenow', '504');
+  await page.keyboard.press('Home');
+  await expect(handle).toHaveAttribute('aria-valuenow', '280');
+  expect(await paneWidth()).toBe(280);
+  await page.keyboard.press('End');
+  await expect.poll(gridWidth).toBe(360);
+
+  // Kept for the next session; at a narrower window the table still keeps its minimum.
+  await page.keyboard.press('ArrowRight');
+  await page.reload();
+  await bodyRows(page).first().click();
+  const kept = Number(await handle.getAttribute('aria-valuenow'));
+  expect(kept).toBeGreaterThan(420);
+  expect(await paneWidth()).toBe(kept);
+  await page.setViewportSize({ width: 900, height: 700 });
+  await expect.poll(gridWidth).toBe(360);
+  // Double-click: the default width again.
+  await page.setViewportSize({ width: 1400, height: 800 });
+  await handle.dblclick();
+  await expect(handle).toHaveAttribute('aria-valuenow', '420');
+  expect(await paneWidth()).toBe(420);
+  await handle.hover();
+  await page.screenshot({ path: 'e2e-output/details-pane-handle.png' });
+});
+
 test('follows changes made outside Hangar without a refresh', async ({ page }, testInfo) => {
   await page.goto(url);
   await expect(bodyRows(page)).toHaveCount(fixtures.length);

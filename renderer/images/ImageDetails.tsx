@@ -62,7 +62,6 @@ export const ImageDetails = memo(function ImageDetails({
   scope: Scope;
   isLxd: boolean;
   onClose: () => void;
-  /** Asks to delete these images (the screen's one Delete dialog). */
   /** Asks to delete the selection (the screen's one Delete dialog). */
   onDelete: () => void;
 }) {

@@ -4,6 +4,7 @@ import { HangarError } from '../../shared/errors';
 import type { LxdImage } from '../../shared/lxd';
 import { api } from '../api/hangar';
 import { useConnection, useRemoteStatus } from '../app/connection-store';
+import { DetailsSplit } from '../common/DetailsSplit';
 import { age } from '../common/format';
 import { DeleteImagesDialog } from '../editing/DeleteImagesDialog';
 import { useEdit } from '../editing/edit-store';
@@ -150,31 +151,36 @@ export function ImagesScreen({ onRefresh }: { onRefresh: () => void }) {
           Could not list images: {error.message}
         </p>
       )}
-      <div className="split">
-        <ImageTable
-          count={view?.matched ?? 0}
-          rows={rows}
-          selected={selected}
-          activeIndex={activeIndex}
-          scrollRequest={scrollRequest}
-          selection={selection}
-          updates={updates}
-          sort={sort}
-          onSort={setSort}
-          onShowRows={showRows}
-          onSelect={handlers.onSelect}
-          onSelectAll={handlers.onSelectAll}
-          onClear={handlers.onClear}
-          onDelete={askDelete}
-        />
-        <ImageDetails
-          image={selectedImage?.fingerprint === selected ? selectedImage : undefined}
-          scope={scope}
-          isLxd={isLxd}
-          onClose={handlers.onClear}
-          onDelete={askDelete ?? noop}
-        />
-      </div>
+      <DetailsSplit
+        paneShown={selection.length > 0}
+        table={
+          <ImageTable
+            count={view?.matched ?? 0}
+            rows={rows}
+            selected={selected}
+            activeIndex={activeIndex}
+            scrollRequest={scrollRequest}
+            selection={selection}
+            updates={updates}
+            sort={sort}
+            onSort={setSort}
+            onShowRows={showRows}
+            onSelect={handlers.onSelect}
+            onSelectAll={handlers.onSelectAll}
+            onClear={handlers.onClear}
+            onDelete={askDelete}
+          />
+        }
+        details={
+          <ImageDetails
+            image={selectedImage?.fingerprint === selected ? selectedImage : undefined}
+            scope={scope}
+            isLxd={isLxd}
+            onClose={handlers.onClear}
+            onDelete={askDelete ?? noop}
+          />
+        }
+      />
       {deleting === undefined ? null : (
         <DeleteImagesDialog
           images={deleting}

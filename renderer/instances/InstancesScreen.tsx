@@ -4,6 +4,7 @@ import type { InstanceSummary } from '../../shared/contract';
 import { infoDate } from '../../shared/images/format';
 import { api } from '../api/hangar';
 import { remoteHref, useConnection } from '../app/connection-store';
+import { DetailsSplit } from '../common/DetailsSplit';
 import { useImages } from '../images/images-store';
 import { filterInstances } from './filter';
 import { InstanceTable } from './InstanceTable';
@@ -133,21 +134,26 @@ export function InstancesScreen() {
           Could not list instances: {error.message}
         </p>
       )}
-      <div className="split">
-        <InstanceTable
-          rows={rows}
-          selected={selected}
-          images={known}
-          onSelect={select}
-          imageHref={remoteHref(remote, project)}
-          onOpenImage={(fingerprint) => reveal(remote, project, fingerprint)}
-        />
-        <InstanceDetails
-          instance={instance}
-          onPublish={(snapshot) => setPublishing({ snapshot })}
-          onClose={() => select(undefined)}
-        />
-      </div>
+      <DetailsSplit
+        paneShown
+        table={
+          <InstanceTable
+            rows={rows}
+            selected={selected}
+            images={known}
+            onSelect={select}
+            imageHref={remoteHref(remote, project)}
+            onOpenImage={(fingerprint) => reveal(remote, project, fingerprint)}
+          />
+        }
+        details={
+          <InstanceDetails
+            instance={instance}
+            onPublish={(snapshot) => setPublishing({ snapshot })}
+            onClose={() => select(undefined)}
+          />
+        }
+      />
       {publishing === undefined || instance === undefined ? null : (
         <PublishDialog
           instance={instance}
