@@ -210,6 +210,6 @@ try {
   await hangar.close();
   if (process.env.BENCH_TRANSFER_UI !== '0') await uiImports();
 } finally {
-  await daemon.stop();
+  await daemon.stop({ removeFiles: true });
   await rm(dir, { recursive: true, force: true });
 }
