@@ -13,8 +13,10 @@ import { startDaemon, type SandboxDaemon } from '../scripts/sandbox/daemon.js';
 import { dispatch } from './dispatch.js';
 import { createHangar, type Hangar } from './hangar.js';
 import { plaintextCodec } from './remotes/identity.js';
+import { scratchDirs } from '../scripts/testing/scratch-dirs.js';
 
 const sandbox = inject('sandbox');
+const scratch = scratchDirs();
 const opened: Hangar[] = [];
 afterAll(async () => {
   await Promise.all(opened.map((hangar) => hangar.close()));
@@ -24,7 +26,7 @@ async function open(env: NodeJS.ProcessEnv): Promise<{ hangar: Hangar; messages:
   const hangar = await createHangar({
     env,
     retryMs: 200,
-    dataDir: await mkdtemp(join(tmpdir(), 'hangar-data-')),
+    dataDir: await scratch('hangar-data-'),
     secrets: plaintextCodec('test'),
   });
   opened.push(hangar);
@@ -216,7 +218,7 @@ describe('the folder picker', () => {
     const asked: unknown[] = [];
     const desktop = await createHangar({
       env: { LXD_DIR: sandbox.localDir },
-      dataDir: await mkdtemp(join(tmpdir(), 'hangar-data-')),
+      dataDir: await scratch('hangar-data-'),
       secrets: plaintextCodec('test'),
       chooseFolder: (options) => {
         asked.push(options);

@@ -18,18 +18,20 @@ import { LXC_SORT } from '../../shared/images/view.js';
 import { createHangar } from '../hangar.js';
 import { plaintextCodec } from '../remotes/identity.js';
 import { startBridge } from './server.js';
+import { scratchDirs } from '../../scripts/testing/scratch-dirs.js';
 
+const scratch = scratchDirs();
 const run = promisify(execFile);
 const sandbox = inject('sandbox');
 
 it('no key, certificate, token or password crosses to the renderer', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'hangar-secrets-'));
+  const dataDir = await scratch('hangar-secrets-');
   const hangar = await createHangar({
     env: { LXD_DIR: sandbox.localDir, HOME: dataDir },
     dataDir,
     secrets: plaintextCodec('test'),
   });
-  const staticDir = await mkdtemp(join(tmpdir(), 'hangar-static-'));
+  const staticDir = await scratch('hangar-static-');
   const bridge = await startBridge({ hangar, staticDir });
   const { host } = new URL(bridge.origin);
   const headers = {

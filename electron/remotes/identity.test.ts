@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClientIdentity, plaintextCodec, type SecretCodec } from './identity.js';
+import { scratchDirs } from '../../scripts/testing/scratch-dirs.js';
 
 /** Stands in for Electron's safeStorage, which needs the Electron runtime: a reversible seal. */
 const sealingCodec: SecretCodec = {
@@ -16,11 +16,12 @@ const sealingCodec: SecretCodec = {
   },
 };
 
+const scratch = scratchDirs();
 const mode = async (path: string) => ((await stat(path)).mode & 0o777).toString(8);
 
 describe('ClientIdentity', () => {
   it('makes one certificate, keeps the key sealed at rest with 0600 files, and reads it back', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hangar-identity-'));
+    const dir = await scratch('hangar-identity-');
     const identity = new ClientIdentity(dir, sealingCodec);
     expect(await identity.load()).toBeUndefined();
     const [first, second] = await Promise.all([identity.ensure(), identity.ensure()]);
@@ -39,7 +40,7 @@ describe('ClientIdentity', () => {
   });
 
   it('without a keyring keeps a 0600 plaintext key, as lxc does, and says so', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hangar-identity-'));
+    const dir = await scratch('hangar-identity-');
     const codec = plaintextCodec('no keyring here');
     const made = await new ClientIdentity(dir, codec).ensure();
     expect(await readFile(join(dir, 'client.key'), 'utf8')).toBe(made.key);
@@ -48,7 +49,7 @@ describe('ClientIdentity', () => {
   });
 
   it('explains a sealed key that this session cannot open, rather than making a new identity', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hangar-identity-'));
+    const dir = await scratch('hangar-identity-');
     await new ClientIdentity(dir, sealingCodec).ensure();
     const web = new ClientIdentity(dir, plaintextCodec('web mode'));
     await expect(web.load()).rejects.toThrow(/encrypted with the desktop keyring.*web mode/);
@@ -56,9 +57,9 @@ describe('ClientIdentity', () => {
   });
 
   it('refuses to adopt a certificate whose key does not match', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hangar-identity-'));
-    const a = await new ClientIdentity(await mkdtemp(join(tmpdir(), 'a-')), sealingCodec).ensure();
-    const b = await new ClientIdentity(await mkdtemp(join(tmpdir(), 'b-')), sealingCodec).ensure();
+    const dir = await scratch('hangar-identity-');
+    const a = await new ClientIdentity(await scratch('a-'), sealingCodec).ensure();
+    const b = await new ClientIdentity(await scratch('b-'), sealingCodec).ensure();
     await expect(
       new ClientIdentity(dir, sealingCodec).adopt(
         { certificate: a.certificate, key: b.key },

@@ -4,9 +4,8 @@
  * specific error of every bad input.
  */
 import { execFile } from 'node:child_process';
-import { stat, mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { stat, readFile, readdir } from 'node:fs/promises';
 import { createServer } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -18,10 +17,12 @@ import { createHangar, type Hangar } from '../hangar.js';
 import { createSelfSignedCertificate } from '../tls/certificate.js';
 import { trustToken } from '../../scripts/sandbox/trust-token.js';
 import { plaintextCodec } from './identity.js';
+import { scratchDirs } from '../../scripts/testing/scratch-dirs.js';
 
 const run = promisify(execFile);
 const sandbox = inject('sandbox');
 const remoteUrl = `https://${sandbox.remoteHttps}`;
+const scratch = scratchDirs();
 const opened: Hangar[] = [];
 afterAll(async () => {
   await Promise.all(opened.map((hangar) => hangar.close()));
@@ -40,7 +41,7 @@ const newToken = (name: string) => trustToken(sandbox.remoteDir, name);
 async function open(
   dataDir?: string,
 ): Promise<{ hangar: Hangar; messages: EventMessage[]; dataDir: string }> {
-  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'hangar-remotes-')));
+  const dir = dataDir ?? (await scratch('hangar-remotes-'));
   const hangar = await createHangar({
     env: { LXD_DIR: sandbox.localDir, HOME: dir },
     dataDir: dir,
@@ -408,7 +409,7 @@ describe('managing remotes', () => {
 describe("importing the lxc client's remotes", () => {
   it('offers them on first run, imports with lxc’s certificate, and never writes to lxc’s config', async () => {
     // A real lxc client config: lxc trusts the second daemon with a token of its own.
-    const lxcConf = await mkdtemp(join(tmpdir(), 'hangar-lxcconf-'));
+    const lxcConf = await scratch('hangar-lxcconf-');
     const lxcEnv = { ...process.env, LXD_CONF: lxcConf };
     const token = await newToken('lxc-client');
     await run('lxc', ['remote', 'add', 'server2', token], { env: lxcEnv });
@@ -433,7 +434,7 @@ describe("importing the lxc client's remotes", () => {
     };
     const before = await snapshot();
 
-    const dataDir = await mkdtemp(join(tmpdir(), 'hangar-import-'));
+    const dataDir = await scratch('hangar-import-');
     const hangar = await createHangar({
       env: { LXD_DIR: sandbox.localDir, LXD_CONF: lxcConf },
       dataDir,

@@ -4,14 +4,15 @@
  * encoder that came before @peculiar/x509.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { describe, expect, inject, it } from 'vitest';
 import { certificateFingerprint, createSelfSignedCertificate } from './certificate.js';
+import { scratchDirs } from '../../scripts/testing/scratch-dirs.js';
 
+const scratch = scratchDirs();
 const run = promisify(execFile);
 const sandbox = inject('sandbox');
 
@@ -39,7 +40,7 @@ async function authAs(certificate: string, key: string): Promise<string> {
 async function trustedByLxd(certificate: string, key: string, name: string): Promise<void> {
   const fingerprint = certificateFingerprint(certificate);
   expect(await authAs(certificate, key)).toBe('untrusted');
-  const file = join(await mkdtemp(join(tmpdir(), 'hangar-cert-lxd-')), `${name}.crt`);
+  const file = join(await scratch('hangar-cert-lxd-'), `${name}.crt`);
   await writeFile(file, certificate);
   await onServer('config', 'trust', 'add', file, '--name', name);
   try {

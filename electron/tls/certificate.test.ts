@@ -1,17 +1,17 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TLSSocket, checkServerIdentity } from 'node:tls';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { certificateFingerprint, createSelfSignedCertificate } from './certificate.js';
+import { scratchDirs } from '../../scripts/testing/scratch-dirs.js';
 
 const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'hangar-cert-'));
+const dir = await scratchDirs()('hangar-cert-');
 const fixtures = join(import.meta.dirname, 'fixtures');
 let written = 0;
 
