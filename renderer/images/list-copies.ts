@@ -62,39 +62,49 @@ async function read(
   where: { remote: string; project: string },
   version: number,
 ): Promise<ListCopy | undefined> {
-  const first = await api.images.rows({ ...where, offset: 0, limit: LIST_CHUNK_MAX });
-  if (first.version !== version) return undefined;
-  const offsets: number[] = [];
-  for (let offset = LIST_CHUNK_MAX; offset < first.total; offset += LIST_CHUNK_MAX)
-    offsets.push(offset);
+  const chunkAt = (offset: number) => api.images.rows({ ...where, offset, limit: LIST_CHUNK_MAX });
   const images: ListedImage[] = [];
   const rows: ImageRow[] = [];
-  const take = (part: { images: ListedImage[]; rows: ImageRow[] }) => {
+  let total = 0;
+  // One chunk asked for at a time, the next as soon as one arrives: the answers of other calls
+  // (a keystroke's rows, filtered by the main process until the copy is here) then wait behind
+  // one chunk at most. Asked all at once, ten chunks (23,000 images) went first down the one
+  // socket, and a keystroke's answer came ~200 ms late. Each chunk is decoded in a task of its
+  // own, after input and messages.
+  let pending = chunkAt(0);
+  for (let offset = 0; ; offset += LIST_CHUNK_MAX) {
+    const chunk = await pending;
+    if (chunk.version !== version || (offset > 0 && chunk.total !== total)) return undefined;
+    total = chunk.total;
+    const more = offset + LIST_CHUNK_MAX < total;
+    if (more) pending = chunkAt(offset + LIST_CHUNK_MAX);
+    await backgroundTask();
+    const part = decodeChunk(chunk);
     for (const image of part.images) images.push(image);
     for (const row of part.rows) rows.push(row);
-  };
-  // Each chunk is decoded as it arrives (a few ms each), never all in one long task.
-  const rest = offsets.map((offset) =>
-    api.images.rows({ ...where, offset, limit: LIST_CHUNK_MAX }),
-  );
-  // Those not awaited once the read stops early (a new version, a failed chunk) fail unheard.
-  for (const pending of rest) pending.catch(() => undefined);
-  take(decodeChunk(first));
-  for (const next of rest) {
-    const chunk = await next;
-    if (chunk.version !== version || chunk.total !== first.total) return undefined;
-    take(decodeChunk(chunk));
+    if (!more) break;
   }
-  if (images.length !== first.total) return undefined;
+  if (images.length !== total) return undefined;
   const copy = new ImageListIndex(images, rows);
   // Its search texts, a slice a task, before the first key needs them.
   const steps = copy.preparing();
-  while (steps.next().done !== true) await nextTask();
+  while (steps.next().done !== true) await backgroundTask();
   return copy;
 }
 
-/** A task of its own, after what is waiting (input first). */
-const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+interface TaskScheduler {
+  postTask: (task: () => void, options: { priority: 'background' }) => Promise<void>;
+}
+const taskScheduler = (globalThis as { scheduler?: Partial<TaskScheduler> }).scheduler;
+
+/**
+ * A task of its own, after what is waiting: input, rendering and messages go first (Chromium's
+ * background priority; elsewhere a plain task, after those already queued).
+ */
+const backgroundTask = (): Promise<unknown> =>
+  typeof taskScheduler?.postTask === 'function'
+    ? taskScheduler.postTask(() => undefined, { priority: 'background' })
+    : new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * Each column's order, one column a task, while nothing happens: a header click then only reads
@@ -102,7 +112,7 @@ const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
  */
 async function sortAhead(copy: ListCopy): Promise<void> {
   for (const column of imageSortColumns) {
-    await nextTask();
+    await backgroundTask();
     copy.order({ column, desc: false });
   }
 }
