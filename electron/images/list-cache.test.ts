@@ -199,4 +199,48 @@ describe('held lists (images.load, images.view)', () => {
       await server.close();
     }
   });
+
+  it('keeps the list read just before Hangar closes: closing waits for it to be written', async () => {
+    // 20,000 images: written a slice per turn of the event loop, then ~10 MB to the disk.
+    const catalog = generateCatalog({ products: 4000, versionsPerProduct: 5 });
+    const server = await startSimplestreamsServer({ files: catalog.files });
+    const dataDir = join(dir, 'data');
+    const start = () =>
+      createHangar({
+        env: { LXD_DIR: join(dir, 'no-lxd'), LXD_CONF: join(dir, 'no-lxc') },
+        dataDir,
+        secrets: plaintextCodec('test'),
+        extraCa: server.ca,
+      });
+    const query = { project: 'default', filter: '', sort: LXC_SORT, offset: 0, limit: 10 };
+    try {
+      const hangar = await start();
+      const added = await dispatch(hangar.handlers, 'remotes.add', {
+        protocol: 'simplestreams',
+        name: 'big',
+        addr: server.url,
+      });
+      expect(added.ok).toBe(true);
+      const loaded = await dispatch(hangar.handlers, 'images.load', { remote: 'big', ...query });
+      if (!loaded.ok) throw new Error(loaded.error.message);
+      const { total } = loaded.value as ImageView;
+      expect(total).toBeGreaterThan(19_000);
+      await hangar.close();
+
+      const lists = join(dataDir, 'cache', 'lists', 'big');
+      expect(await readdir(lists)).toEqual(['default.json']);
+      const cache = new ListCache(join(dataDir, 'cache', 'lists'));
+      expect((await cache.read('big', 'default', server.url))?.images).toHaveLength(total);
+      // And the next start paints it before asking the server.
+      const again = await start();
+      try {
+        const shown = await dispatch(again.handlers, 'images.view', { remote: 'big', ...query });
+        expect(shown).toMatchObject({ ok: true, value: { state: 'kept', total } });
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -136,6 +136,11 @@ export class ListCache {
     return this.queue;
   }
 
+  /** Once every write asked for so far is done (or failed): Hangar closing waits for it. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
   /** Drops every list of a remote (removed, renamed). */
   dropRemote(remote: string): Promise<void> {
     this.queue = this.queue

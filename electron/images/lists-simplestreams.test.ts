@@ -63,7 +63,7 @@ async function withLists(
   try {
     await use(lists, connection, hub);
   } finally {
-    lists.close();
+    await lists.close();
     await connection.close();
   }
 }

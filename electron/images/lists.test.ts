@@ -55,7 +55,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  lists.close();
+  await lists.close();
   await connection.close();
   await deleteProject(sandbox.localDir, project);
 });
@@ -110,7 +110,7 @@ describe('held LXD lists', () => {
     });
     await aging.loadView(scope, query);
     await aging.loadView(scope, query);
-    aging.close();
+    await aging.close();
     expect(reads).toHaveBeenCalledTimes(5);
   });
 

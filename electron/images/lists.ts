@@ -102,8 +102,13 @@ export class ImageLists {
     });
   }
 
-  close(): void {
+  /**
+   * Stops following the remotes' events, once the lists being kept on disk are written: a list
+   * read just before quitting is the one the next start paints.
+   */
+  async close(): Promise<void> {
     this.unsubscribe();
+    await this.options.cache?.settled();
   }
 
   /**
