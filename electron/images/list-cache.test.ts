@@ -108,8 +108,9 @@ describe('ListCache', () => {
 });
 
 describe('held lists (images.load, images.view)', () => {
-  it('answers windows of the last list, from memory, then from disk after a restart, and forgets a removed or renamed remote', async () => {
-    const catalog = generateCatalog({ products: 30, versionsPerProduct: 2 });
+  /** A simplestreams server with a generated catalog, and Hangar (started as often as asked) on one data dir. */
+  async function catalogServer(products: number, versionsPerProduct: number) {
+    const catalog = generateCatalog({ products, versionsPerProduct });
     const server = await startSimplestreamsServer({ files: catalog.files });
     const dataDir = join(dir, 'data');
     const start = () =>
@@ -119,6 +120,11 @@ describe('held lists (images.load, images.view)', () => {
         secrets: plaintextCodec('test'),
         extraCa: server.ca,
       });
+    return { server, dataDir, start };
+  }
+
+  it('answers windows of the last list, from memory, then from disk after a restart, and forgets a removed or renamed remote', async () => {
+    const { server, dataDir, start } = await catalogServer(30, 2);
     let hangar = await start();
     const call = async (name: Parameters<typeof dispatch>[1], input: unknown) => {
       const envelope = await dispatch(hangar.handlers, name, input);
@@ -202,16 +208,7 @@ describe('held lists (images.load, images.view)', () => {
 
   it('keeps the list read just before Hangar closes: closing waits for it to be written', async () => {
     // 20,000 images: written a slice per turn of the event loop, then ~10 MB to the disk.
-    const catalog = generateCatalog({ products: 4000, versionsPerProduct: 5 });
-    const server = await startSimplestreamsServer({ files: catalog.files });
-    const dataDir = join(dir, 'data');
-    const start = () =>
-      createHangar({
-        env: { LXD_DIR: join(dir, 'no-lxd'), LXD_CONF: join(dir, 'no-lxc') },
-        dataDir,
-        secrets: plaintextCodec('test'),
-        extraCa: server.ca,
-      });
+    const { server, dataDir, start } = await catalogServer(4000, 5);
     const query = { project: 'default', filter: '', sort: LXC_SORT, offset: 0, limit: 10 };
     try {
       const hangar = await start();
