@@ -281,6 +281,21 @@ test("changes made with lxc reach the window's own copy: a filter typed after th
       if (value?.strings !== undefined) versions.copied = value.version ?? 0;
     });
   });
+  // The copy's chunks come over HTTP, beside the socket (POST /api/call).
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname !== '/api/call') return;
+    const body = JSON.parse(request.postData() ?? '{}') as { call?: string };
+    if (body.call !== undefined) calls.push(body.call);
+  });
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname !== '/api/call') return;
+    void response.json().then(
+      (envelope: { value?: { strings?: unknown; version?: number } }) => {
+        if (envelope.value?.strings !== undefined) versions.copied = envelope.value.version ?? 0;
+      },
+      () => undefined,
+    );
+  });
   await openProject(page);
   const filter = page.getByRole('searchbox', { name: 'Filter images' });
   const status = page.getByRole('status').first();

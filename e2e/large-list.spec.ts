@@ -102,6 +102,12 @@ test('thousands of images: the page receives the rows it shows, then a compact c
     if (new URL(response.url()).pathname.startsWith('/api/'))
       void response.text().then(count, () => undefined);
   });
+  // Calls with big answers (the copy's chunks) go over HTTP, beside the socket.
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname !== '/api/call') return;
+    const body = JSON.parse(request.postData() ?? '{}') as { call?: string };
+    if (body.call !== undefined) calls.push(body.call);
+  });
 
   await page.setViewportSize({ width: 1400, height: 800 });
   await page.goto(web.url);

@@ -244,6 +244,40 @@ describe('web bridge', () => {
     socket.socket.close();
   });
 
+  it('answers calls over HTTP too (big answers), through the same dispatch and checks', async () => {
+    const post = (body: string, headers: Record<string, string> = auth) =>
+      send(bridge, '/api/call', {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body,
+      });
+    const call = async (body: unknown) =>
+      JSON.parse((await post(JSON.stringify(body))).body) as unknown;
+    expect(await call({ call: 'remotes.list', input: {} })).toEqual({
+      ok: true,
+      value: [{ name: 'local' }],
+    });
+    expect(await call({ call: 'remotes.list', input: { unexpected: 1 } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-input' },
+    });
+    // The bridge is the web transport: no paths on this machine over HTTP either.
+    expect(
+      await call({
+        call: 'images.export',
+        input: { remote: 'local', fingerprint: 'a'.repeat(64), directory: '/tmp' },
+      }),
+    ).toMatchObject({ ok: false });
+    expect(handled).not.toContain('images.export');
+    expect((await post('{"input": {}}')).status).toBe(400);
+    expect((await post('not json')).status).toBe(400);
+    expect((await send(bridge, '/api/call', { headers: auth })).status).toBe(405);
+    expect((await post('{"call": "remotes.list"}', { host })).status).toBe(401);
+    expect(
+      (await post('{"call": "remotes.list"}', { ...auth, origin: 'http://evil.example' })).status,
+    ).toBe(403);
+  });
+
   const reserve = (body: unknown, headers: Record<string, string> = auth) =>
     send(bridge, '/api/upload', {
       method: 'POST',

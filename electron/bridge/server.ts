@@ -218,6 +218,22 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   }
 
   /**
+   * A call over HTTP, for answers too big to share the socket: a chunk of a window's copy of a
+   * list (~460 KB) took Chromium's websocket 11-80 ms, and the small answers behind it (a
+   * keystroke's rows) waited; a fetch brings it in a few, beside the socket. Same dispatch.
+   */
+  async function answerCall(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await jsonBody(request, response);
+    if (body === undefined) return;
+    const { call, input } = (body.value ?? {}) as { call?: unknown; input?: unknown };
+    if (typeof call !== 'string') {
+      send(response, 400, 'A call is {"call": <name>, "input": …}.');
+      return;
+    }
+    sendEnvelope(response, 200, await dispatch(hangar.handlers, call, input ?? {}, 'web'));
+  }
+
+  /**
    * A dropped file in two steps. POST /api/upload with {name, size} (checked
    * against the contract's schema like any call) reserves it, or says why not
    * (too big, too many at once) before a byte is sent. PUT /api/upload/<id>
@@ -374,6 +390,18 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         await receiveUpload(id, request, response);
       else
         refuseBody(response, 405, 'Reserve an upload with POST /api/upload, then PUT its bytes.');
+      return;
+    }
+    if (path === '/api/call') {
+      if (request.method !== 'POST') {
+        refuseBody(
+          response,
+          405,
+          'Calls over HTTP are POST /api/call {"call": <name>, "input": …}.',
+        );
+        return;
+      }
+      await answerCall(request, response);
       return;
     }
     if (path === '/api/export') {

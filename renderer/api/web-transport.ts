@@ -1,6 +1,7 @@
 /**
  * The web-mode transport: calls and events share one websocket to the
- * loopback bridge (a call is answered in about a millisecond), which
+ * loopback bridge (a call is answered in about a millisecond; the few calls
+ * with big answers go over HTTP beside it, OVER_HTTP), which
  * reconnects by itself (then the window reads again what it shows: events
  * sent meanwhile are lost). The bridge's cookie
  * carries the token, so nothing secret lives in page script. Files go up as
@@ -33,6 +34,28 @@ async function envelopeOf<T>(response: Response, what: string): Promise<Envelope
       message: `Hangar refused ${what} (HTTP ${response.status}): ${await response.text()}`,
     },
   };
+}
+
+/**
+ * Calls whose answers are big (a chunk of a window's copy of a list, ~460 KB): they go over HTTP,
+ * beside the socket, whose small answers (a keystroke's rows) would otherwise wait behind them.
+ */
+const OVER_HTTP = new Set(['images.rows']);
+
+async function callOverHttp(name: string, input: unknown): Promise<Envelope<unknown>> {
+  try {
+    return await envelopeOf(
+      await fetch('/api/call', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ call: name, input: input ?? {} }),
+        credentials: 'same-origin',
+      }),
+      name,
+    );
+  } catch {
+    return lost(`Could not call ${name}`);
+  }
 }
 
 /**
@@ -146,7 +169,7 @@ export function createWebTransport(): HangarTransport {
     });
   };
 
-  const call = (name: string, input: unknown): Promise<Envelope<unknown>> =>
+  const socketCall = (name: string, input: unknown): Promise<Envelope<unknown>> =>
     new Promise((resolve) => {
       const id = nextId++;
       pending.set(id, { name, resolve });
@@ -155,6 +178,8 @@ export function createWebTransport(): HangarTransport {
       if (socket?.readyState === WebSocket.OPEN) socket.send(frame);
       else waiting.push(frame);
     });
+  const call = (name: string, input: unknown): Promise<Envelope<unknown>> =>
+    OVER_HTTP.has(name) ? callOverHttp(name, input) : socketCall(name, input);
 
   const facade = buildFacade(call) as unknown as Omit<
     HangarTransport,
