@@ -77,7 +77,11 @@ async function read(
     if (chunk.version !== version || (offset > 0 && chunk.total !== total)) return undefined;
     total = chunk.total;
     const more = offset + LIST_CHUNK_MAX < total;
-    if (more) pending = chunkAt(offset + LIST_CHUNK_MAX);
+    if (more) {
+      pending = chunkAt(offset + LIST_CHUNK_MAX);
+      // Not awaited if the read stops before it (a chunk that does not decode): it fails unheard.
+      pending.catch(() => undefined);
+    }
     await backgroundTask();
     const part = decodeChunk(chunk);
     for (const image of part.images) images.push(image);
