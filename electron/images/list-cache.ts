@@ -8,10 +8,10 @@
  * copy at all. Bounded: lists over `maxBytes` are not kept, and beyond
  * `maxLists` files the least recently written go.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LxdImage } from '../../shared/lxd.js';
+import { writePrivateFile } from '../private-files.js';
 
 export interface CachedList {
   images: LxdImage[];
@@ -121,15 +121,7 @@ export class ListCache {
         await rm(path, { force: true });
         return;
       }
-      await mkdir(join(this.dir, segment(remote)), { recursive: true, mode: 0o700 });
-      const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        await writeFile(temporary, data, { mode: 0o600 });
-        await rename(temporary, path);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
+      await writePrivateFile(path, data);
       await this.evict();
     };
     this.queue = this.queue.then(task).catch(() => undefined);

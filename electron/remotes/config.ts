@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { RemoteProtocol } from '../../shared/contract.js';
 import { HangarError } from '../../shared/errors.js';
 import { remoteNameProblem } from '../../shared/remote-name.js';
-import { readOptionalFile, writePrivateFile } from './private-files.js';
+import { readOptionalFile, writePrivateFile } from '../private-files.js';
 
 export interface RemoteEntry {
   addr: string;

@@ -9,7 +9,7 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { HangarError } from '../../shared/errors.js';
 import { createSelfSignedCertificate } from '../tls/certificate.js';
-import { readOptionalFile, writePrivateFile } from './private-files.js';
+import { readOptionalFile, writePrivateFile } from '../private-files.js';
 
 /**
  * Encrypts secrets at rest. Electron passes one backed by `safeStorage`;

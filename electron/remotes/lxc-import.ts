@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { load as parseYaml } from 'js-yaml';
 import type { RemoteProtocol } from '../../shared/contract.js';
 import { remoteNameProblem } from '../../shared/remote-name.js';
-import { readOptionalFile } from './private-files.js';
+import { readOptionalFile } from '../private-files.js';
 
 /** Where lxc keeps its config: $LXD_CONF, ~/.config/lxc, or the snap's. */
 export function lxcConfigDir(env: NodeJS.ProcessEnv): string | undefined {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,18 @@ describe('SimplestreamsClient: caching', () => {
     const files = await readdir(cacheDir);
     expect(files.filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(files).toHaveLength(4);
+  });
+
+  it('keeps its copies owner-only, as every file Hangar writes (0700 folder, 0600 files)', async () => {
+    const folder = join(cacheDir, 'catalogs');
+    const ss = client({ cacheDir: folder });
+    await ss.load();
+    await ss.close();
+    const mode = async (path: string) => ((await stat(path)).mode & 0o777).toString(8);
+    expect(await mode(folder)).toBe('700');
+    const files = await readdir(folder);
+    expect(files).toHaveLength(4);
+    for (const file of files) expect(await mode(join(folder, file))).toBe('600');
   });
 
   it('revalidates after five minutes: 304, nothing re-sent, nothing re-parsed', async () => {

@@ -5,9 +5,10 @@
  * to a temporary name then renamed, and a record that does not match its
  * body (a crash between the two renames) counts as no copy at all.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writePrivateFile } from '../private-files.js';
 
 export interface CachedFileRecord {
   url: string;
@@ -32,17 +33,6 @@ function isRecord(value: unknown, url: string): value is CachedFileRecord {
     (record.etag === undefined || typeof record.etag === 'string') &&
     (record.lastModified === undefined || typeof record.lastModified === 'string')
   );
-}
-
-async function writeAtomically(path: string, data: string | Buffer): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, data, { mode: 0o600 });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }
 
 export class DiskCache {
@@ -81,9 +71,8 @@ export class DiskCache {
 
   /** Stores a body and its record; without a body, only the record (after a 304). */
   async write(record: CachedFileRecord, body?: Buffer): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
     const paths = this.paths(record.url);
-    if (body !== undefined) await writeAtomically(paths.body, body);
-    await writeAtomically(paths.record, JSON.stringify(record));
+    if (body !== undefined) await writePrivateFile(paths.body, body);
+    await writePrivateFile(paths.record, JSON.stringify(record));
   }
 }

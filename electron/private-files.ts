@@ -1,6 +1,7 @@
 /**
- * Files that hold remotes and credentials: owner-only (dir 0700, files
- * 0600, like lxc's), written whole or not at all.
+ * Hangar's own files (remotes and credentials, like lxc's; the lists and
+ * catalogs it keeps): owner-only (dir 0700, files 0600), written whole or
+ * not at all.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
