@@ -203,8 +203,14 @@ try {
       await rm(out, { recursive: true, force: true });
       await lxc('image', 'delete', image.fingerprint);
     }
+    // The samples too: a median of three hides how far apart they were (a first export of a
+    // freshly built image once read 1.29× where seven runs read 0.64×).
+    const samples = ({ hangar, lxc: cli }: { hangar: number[]; lxc: number[] }) =>
+      `  samples hangar ${hangar.map((ms) => ms.toFixed(0)).join(', ')} ms; lxc ${cli.map((ms) => ms.toFixed(0)).join(', ')} ms`;
     report(`import ${image.name}`, median(imported.hangar), median(imported.lxc));
+    console.log(samples(imported));
     report(`export ${image.name}`, median(exported.hangar), median(exported.lxc));
+    console.log(samples(exported));
     console.log(`peak RSS growth of Hangar's process: ${(rss / MB).toFixed(1)} MB`);
   }
   await hangar.close();
