@@ -2,7 +2,8 @@
  * Editing images through the UI against the real sandbox daemons: the
  * Properties form and the YAML editor (checked with `lxc image show`),
  * invalid YAML and immutable fields refused, a change made with lxc
- * meanwhile caught as a conflict and reapplied, aliases, bulk delete, and
+ * meanwhile caught as a conflict and reapplied (or, with no draft, shown
+ * while the field being edited keeps the focus), aliases, bulk delete, and
  * "update available" then Refresh image for an image copied with
  * auto-update from the second daemon.
  */
@@ -254,6 +255,34 @@ test('a change made with lxc meanwhile is a conflict; the draft is reapplied on 
   await expect(values.nth(await rowOf(keys, 'os'))).toHaveValue('Unsaved');
   await details(page).getByRole('button', { name: 'Revert' }).click();
   await expect(values.nth(await rowOf(keys, 'os'))).toHaveValue('Mine');
+});
+
+test('a change made with lxc while a field has the focus updates the form and leaves the field to the user', async ({
+  page,
+}) => {
+  const id = randomBytes(4).toString('hex');
+  const fingerprint = await importImage(local, id, [`focus/${id}`]);
+  await openProject(page);
+  await selectImage(page, `focus/${id}`);
+  await details(page).getByRole('tab', { name: 'Properties' }).click();
+  const keys = details(page).getByRole('textbox', { name: 'Property key' });
+  const values = details(page).getByRole('textbox', { name: 'Property value' });
+  const os = values.nth(await rowOf(keys, 'os'));
+  await os.click();
+  await page.keyboard.press('End');
+
+  // Someone else adds a property with lxc: the form shows it (the draft was clean)...
+  await expect(keys).toHaveCount(3);
+  await local('image', 'set-property', fingerprint, 'release', 'theirs');
+  await expect(keys).toHaveCount(4);
+  await expect(values.nth(await rowOf(keys, 'release'))).toHaveValue('theirs');
+  // ...and the field the user was in is still the one that takes the keys.
+  await expect(os).toBeFocused();
+  await page.keyboard.type(' 13');
+  await expect(os).toHaveValue('Debian 13');
+  await expect(
+    details(page).getByRole('status').filter({ hasText: 'Unsaved changes' }),
+  ).toBeVisible();
 });
 
 test("changes made with lxc reach the window's own copy: a filter typed after them matches the list as it is now", async ({

@@ -21,7 +21,6 @@ import {
   formToYaml,
   parseDraft,
   reconcileRows,
-  rowsOf,
   type FormFields,
   type PropertyRow,
 } from './draft';
@@ -83,7 +82,11 @@ export function isDirty(state: Pick<EditState, 'base' | 'parsed' | 'yaml'>): boo
 }
 
 export const useEdit = create<EditState>((set, get) => {
-  /** A fresh draft of `document` (the server's). */
+  /**
+   * A fresh draft of `document` (the server's). Rows keep their ids by key: the same image
+   * loaded again (a save, a live update of the list) keeps the form's inputs, so keys typed into
+   * one as it reloads are not sent to an input just taken off the page, and the focus stays.
+   */
   const reset = (document: ImageDocument, etag: string) => {
     const yaml = documentToYaml(document);
     set({
@@ -92,7 +95,7 @@ export const useEdit = create<EditState>((set, get) => {
       yaml,
       editedIn: 'form',
       parsed: parseDraft(yaml, document),
-      rows: rowsOf(document),
+      rows: reconcileRows(get().rows, document),
       fields: fieldsOf(document),
       saveError: undefined,
       conflict: undefined,
