@@ -4,7 +4,7 @@ import {
   parseDocumentYaml,
   type ImageDocument,
 } from '../../shared/images/document';
-import { fieldsOf, formToYaml, reconcileRows, rowProblems, rowsOf } from './draft';
+import { fieldsOf, formToYaml, reconcileRows, rowProblems } from './draft';
 
 const base: ImageDocument = {
   auto_update: false,
@@ -16,11 +16,11 @@ const base: ImageDocument = {
 
 describe('the form as YAML', () => {
   it('is the same text lxc image edit shows when nothing changed', () => {
-    expect(formToYaml(fieldsOf(base), rowsOf(base))).toBe(documentToYaml(base));
+    expect(formToYaml(fieldsOf(base), reconcileRows([], base))).toBe(documentToYaml(base));
   });
 
   it('writes a key typed twice twice, so the YAML refuses it as the form does', () => {
-    const rows = [...rowsOf(base), { id: 99, key: 'os', value: 'again' }];
+    const rows = [...reconcileRows([], base), { id: 99, key: 'os', value: 'again' }];
     const text = formToYaml(fieldsOf(base), rows);
     const parsed = parseDocumentYaml(text, base);
     expect(parsed.ok).toBe(false);
@@ -28,7 +28,7 @@ describe('the form as YAML', () => {
   });
 
   it('keeps the ids of rows whose key did not change when the YAML changes', () => {
-    const rows = rowsOf(base);
+    const rows = reconcileRows([], base);
     const next = reconcileRows(rows, { ...base, properties: { os: 'Ubuntu', added: 'x' } });
     expect(next[0]).toEqual({ id: rows[0]?.id, key: 'os', value: 'Ubuntu' });
     expect(next[1]?.id).not.toBe(rows[1]?.id);

@@ -31,15 +31,10 @@ export interface FormFields {
 let nextId = 1;
 export const newRowId = () => nextId++;
 
-export function rowsOf(document: ImageDocument): PropertyRow[] {
-  return Object.entries(document.properties).map(([key, value]) => ({
-    id: newRowId(),
-    key,
-    value,
-  }));
-}
-
-/** Rows for a document read from YAML, keeping the ids of rows whose key is unchanged. */
+/**
+ * The form's rows for a document (the server's, or one read from YAML): rows of `previous` whose
+ * key is unchanged keep their ids, so the same inputs stay on the page; from no rows, all are new.
+ */
 export function reconcileRows(previous: PropertyRow[], document: ImageDocument): PropertyRow[] {
   const byKey = new Map(previous.map((row) => [row.key, row.id]));
   return Object.entries(document.properties).map(([key, value]) => ({
